@@ -1,0 +1,40 @@
+namespace Policies.Core;
+
+/// <summary>
+/// One request's share of a forward pass: compute <see cref="NewTokens"/> tokens, after which
+/// the request's KV holds <see cref="ContextTokens"/> tokens. A decode step has NewTokens = 1;
+/// a prefill (or a prefill chunk) has more, or is the request's first pass.
+/// </summary>
+public readonly record struct BatchEntry(Request Request, int NewTokens, int ContextTokens)
+{
+    public bool IsPrefill => NewTokens > 1 || ContextTokens == NewTokens;
+}
+
+/// <summary>
+/// What a policy decided for the next forward pass of one GPU. Policies reuse one instance,
+/// so a batch is valid until the policy's next <see cref="IBatchPolicy.Schedule"/> call.
+/// </summary>
+public sealed class ForwardBatch
+{
+    public List<BatchEntry> Entries { get; } = [];
+
+    /// <summary>Requests that lost their KV while this batch was formed (preemption by recompute).</summary>
+    public List<Request> Preempted { get; } = [];
+
+    public bool IsEmpty => Entries.Count == 0;
+
+    public int TokenCount { get; private set; }
+
+    public void Add(Request request, int newTokens)
+    {
+        Entries.Add(new BatchEntry(request, newTokens, request.ComputedTokens + newTokens));
+        TokenCount += newTokens;
+    }
+
+    public void Clear()
+    {
+        Entries.Clear();
+        Preempted.Clear();
+        TokenCount = 0;
+    }
+}

@@ -1,0 +1,87 @@
+namespace Policies.Core;
+
+public enum RequestPhase
+{
+    /// <summary>Queued; holds no KV blocks (new, or preempted and waiting to be recomputed).</summary>
+    Waiting,
+
+    /// <summary>Admitted to a GPU: holds KV blocks and takes part in forward passes.</summary>
+    Running,
+
+    /// <summary>Produced all its output tokens; holds nothing.</summary>
+    Finished,
+}
+
+/// <summary>
+/// One request's serving state. Token accounting: the request knows
+/// <see cref="TotalTokens"/> tokens (prompt plus generated); the KV of
+/// <see cref="ComputedTokens"/> of them exists on its GPU. A forward pass over the
+/// <see cref="PendingTokens"/> uncomputed tokens emits one new token: the prefill emits the
+/// first output token, and each decode step then computes one token's KV and emits the next.
+/// Output of N tokens therefore takes one prefill and N - 1 decode steps.
+/// Invariants: 0 &lt;= ComputedTokens &lt; TotalTokens until finished; GeneratedTokens &lt;= OutputTokens.
+/// </summary>
+public sealed class Request
+{
+    public Request(int id, int promptTokens, int outputTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(promptTokens, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputTokens, 1);
+        Id = id;
+        PromptTokens = promptTokens;
+        OutputTokens = outputTokens;
+    }
+
+    public int Id { get; }
+
+    public int PromptTokens { get; }
+
+    /// <summary>Tokens this request will generate in total (known to the simulator, not to a real server).</summary>
+    public int OutputTokens { get; }
+
+    public int GeneratedTokens { get; private set; }
+
+    public int ComputedTokens { get; private set; }
+
+    public RequestPhase Phase { get; internal set; }
+
+    /// <summary>How often the request lost its KV and had to be recomputed.</summary>
+    public int Preemptions { get; private set; }
+
+    /// <summary>Logical KV block ids held on the GPU, in token order; owned by <see cref="Memory.KvBlockManager"/>.</summary>
+    public List<int> BlockTable { get; } = [];
+
+    public int TotalTokens => PromptTokens + GeneratedTokens;
+
+    public int PendingTokens => TotalTokens - ComputedTokens;
+
+    /// <summary>True while the next pass is (part of) a prefill rather than a one-token decode step.</summary>
+    public bool InPrefill => ComputedTokens == 0 || PendingTokens > 1;
+
+    /// <summary>Largest KV footprint the request can reach: every token except the last generated one.</summary>
+    public int MaxKvTokens => PromptTokens + OutputTokens - 1;
+
+    /// <summary>
+    /// Records that a forward pass computed <paramref name="tokens"/> more tokens' KV.
+    /// Returns true when the pass emitted a new token (it reached the end of the known tokens).
+    /// </summary>
+    public bool Advance(int tokens)
+    {
+        if (Phase != RequestPhase.Running) throw new InvalidOperationException($"Request {Id} is {Phase}, not running.");
+        if (tokens < 1 || tokens > PendingTokens)
+            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, $"Request {Id} has {PendingTokens} pending tokens.");
+        ComputedTokens += tokens;
+        if (ComputedTokens < TotalTokens) return false;
+        GeneratedTokens++;
+        if (GeneratedTokens == OutputTokens) Phase = RequestPhase.Finished;
+        return true;
+    }
+
+    /// <summary>Drops the request's KV (preemption by recompute); its generated tokens are kept.</summary>
+    internal void ResetForRecompute()
+    {
+        ComputedTokens = 0;
+        Preemptions++;
+        Phase = RequestPhase.Waiting;
+    }
+}

@@ -1,0 +1,35 @@
+namespace Simulator.Config;
+
+/// <summary>
+/// The field names an entry of the catalog folder <see cref="Folder"/> (under configs/), given
+/// either as a name (<c>model: opt-13b</c>) or as a mapping with <c>name</c> plus fields that
+/// override the entry (<c>model: { name: opt-13b, layers: 8 }</c>).
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class CatalogAttribute(string folder) : Attribute
+{
+    public string Folder { get; } = folder;
+}
+
+/// <summary>An abstract config record whose concrete type is chosen by the value of one key.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class ConfigUnionAttribute(string discriminatorKey) : Attribute
+{
+    public string DiscriminatorKey { get; } = discriminatorKey;
+}
+
+/// <summary>One concrete type of a <see cref="ConfigUnionAttribute"/> union and its YAML name.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]
+public sealed class ConfigVariantAttribute(string name, Type type) : Attribute
+{
+    public string Name { get; } = name;
+
+    public Type Type { get; } = type;
+}
+
+/// <summary>A config record with rules across its fields, checked once at load.</summary>
+public interface IValidatedConfig
+{
+    /// <summary>Problems found, each naming the offending field (snake_case, as in YAML).</summary>
+    IEnumerable<(string Field, string Problem)> Validate();
+}

@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+using Simulator.CostModel;
+using Simulator.Serving;
+using Simulator.Specs;
+using Simulator.Workload;
+
+namespace Simulator.Config;
+
+/// <summary>
+/// One experiment file. <c>model</c> and <c>node</c> name catalog entries (and may override
+/// their fields); everything else has defaults except the workload and the policy.
+/// </summary>
+/// <param name="Name">Experiment name; results go to results/&lt;name&gt;/.</param>
+/// <param name="Seed">Root of every random stream: same config and seed, byte-identical results.</param>
+public sealed record ExperimentConfig(
+    string Name,
+    [Catalog("models")] ModelSpec Model,
+    [Catalog("hardware/nodes")] NodeSpec Node,
+    WorkloadConfig Workload,
+    PolicyConfig Policy,
+    EngineConfig Engine,
+    CostModelConfig CostModel,
+    [Range(0, long.MaxValue)] long Seed = 0) : IValidatedConfig
+{
+    public IEnumerable<(string Field, string Problem)> Validate()
+    {
+        if (Name.Length == 0 || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            yield return ("name", $"'{Name}' is not a usable folder name; use letters, digits, '-', '_' or '.'");
+    }
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Simulator.Specs;
+
+/// <summary>
+/// One GPU (configs/hardware/gpus/). Bandwidths and FLOP/s are achievable figures, not
+/// datasheet peaks; RealRunner calibration replaces them with measured ones.
+/// </summary>
+/// <param name="PerBlockBandwidthGbPerS">HBM bandwidth one attention thread block can pull on its own: bounds how fast the longest request's attention can finish.</param>
+/// <param name="MaxResidentBlocksPerSm">Attention thread blocks an SM runs at once.</param>
+public sealed record GpuSpec(
+    string Name,
+    [Range(1, 10_000)] int SmCount,
+    [Range(0.001, 100_000.0)] double HbmCapacityGib,
+    [Range(1.0, 1_000_000.0)] double HbmBandwidthGbPerS,
+    [Range(0.001, 1_000_000.0)] double DenseTflops,
+    [Range(0.01, 1_000_000.0)] double PerBlockBandwidthGbPerS,
+    [Range(1, 64)] int MaxResidentBlocksPerSm,
+    [Range(0.0, 1000.0)] double KernelLaunchUs,
+    [Range(1, 64)] int CopyEngines)
+{
+    public long HbmCapacityBytes => (long)(HbmCapacityGib * Units.GiB);
+
+    public double HbmBytesPerNs => HbmBandwidthGbPerS;
+
+    public double PerBlockBytesPerNs => PerBlockBandwidthGbPerS;
+
+    public double FlopsPerNs => DenseTflops * 1000;
+
+    public int ResidentBlockSlots => SmCount * MaxResidentBlocksPerSm;
+}

@@ -1,0 +1,57 @@
+using MathNet.Numerics.Distributions;
+using Simulator.Randomness;
+using Simulator.Specs;
+
+namespace Simulator.Workload;
+
+/// <summary>
+/// Draws a synthetic workload. Arrivals, prompt lengths and output lengths each use their own
+/// named random stream, so changing one distribution leaves the others' draws unchanged.
+/// </summary>
+public static class SyntheticGenerator
+{
+    public static RequestSpec[] Generate(SyntheticWorkload config, RandomStreams streams)
+    {
+        var arrivals = streams.Stream("arrivals");
+        var prompts = streams.Stream("prompt_lengths");
+        var outputs = streams.Stream("output_lengths");
+        var requests = new RequestSpec[config.NumRequests];
+        var clockS = 0.0;
+        for (var i = 0; i < requests.Length; i++)
+        {
+            clockS += NextGapS(config.Arrival, arrivals);
+            requests[i] = new RequestSpec(i, Units.Ns(clockS), Sample(config.Prompt, prompts), Sample(config.Output, outputs));
+        }
+        return requests;
+    }
+
+    private static double NextGapS(ArrivalProcess process, Random random) => process switch
+    {
+        PoissonArrivals p => Exponential.Sample(random, p.RatePerS),
+        // Gamma with shape k = 1/cv^2 and mean 1/rate has rate parameter k * rate.
+        GammaArrivals g => Gamma.Sample(random, 1 / (g.Cv * g.Cv), g.RatePerS / (g.Cv * g.Cv)),
+        BurstArrivals => 0,
+        _ => throw new NotSupportedException(process.GetType().Name),
+    };
+
+    public static int Sample(LengthDistribution dist, Random random) => dist switch
+    {
+        FixedLength f => f.Value,
+        UniformLength u => random.Next(u.Min, u.Max + 1),
+        LognormalLength l => Math.Clamp((int)Math.Round(LogNormal.Sample(random, Math.Log(l.Median), l.Sigma)), l.Min, l.Max),
+        MixtureLength m => Sample(Pick(m, random), random),
+        _ => throw new NotSupportedException(dist.GetType().Name),
+    };
+
+    private static LengthDistribution Pick(MixtureLength mixture, Random random)
+    {
+        var total = mixture.Components.Sum(c => c.Weight);
+        var u = random.NextDouble() * total;
+        foreach (var component in mixture.Components)
+        {
+            if (u < component.Weight) return component.Length;
+            u -= component.Weight;
+        }
+        return mixture.Components[^1].Length;
+    }
+}
