@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Simulator.Config;
+using Simulator.Runs;
+using Spectre.Console;
+
+namespace Simulator.Cli;
+
+/// <summary><c>check config.yaml</c>: validate only (config, catalog references, workload fit); writes nothing.</summary>
+public static class CheckCommand
+{
+    public static Command Build()
+    {
+        var file = new Argument<FileInfo>("config") { Description = "Experiment YAML file" };
+        var sets = CliApp.SetOption();
+        var print = new Option<bool>("--print") { Description = "Print the fully resolved config" };
+        var command = new Command("check", "Validate an experiment without running it") { file, sets, print };
+        command.SetAction(parsed => CliApp.Guard(() =>
+        {
+            var config = ExperimentLoader.Load(parsed.GetValue(file)!.FullName, parsed.GetValue(sets) ?? []);
+            var prepared = PreparedRun.From(config);
+            if (parsed.GetValue(print)) Console.Write(ConfigWriter.ToYaml(config));
+            var m = prepared.Memory;
+            AnsiConsole.MarkupLineInterpolated(
+                $"[green]ok[/]: {config.Name}: {config.Model.Name} on {config.Node.Gpu.Name}, policy {config.Policy.Name}, {prepared.Requests.Length} requests; KV {m.KvBlocks} blocks x {m.BlockSizeTokens} tokens = {m.KvCapacityTokens:N0} tokens");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using Simulator.Output;
+using Simulator.Plots;
+using Spectre.Console;
+
+namespace Simulator.Cli;
+
+/// <summary><c>plot results/name</c>: re-render a run's figures from its CSVs without re-running.</summary>
+public static class PlotCommand
+{
+    public static Command Build()
+    {
+        var dir = new Argument<DirectoryInfo>("results-dir") { Description = "A run's results folder" };
+        var command = new Command("plot", "Re-render the figures of a results folder from its CSVs") { dir };
+        command.SetAction(parsed =>
+        {
+            var folder = parsed.GetValue(dir)!.FullName;
+            if (!File.Exists(Path.Combine(folder, ResultsWriter.RequestsFile)))
+            {
+                Console.Error.WriteLine($"error: '{folder}' is not a results folder: {ResultsWriter.RequestsFile} is missing");
+                return ExitCodes.InvalidInput;
+            }
+            foreach (var figure in FigureSet.Render(folder)) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using Simulator.Config;
+using Simulator.Metrics;
+using Simulator.Output;
+using Simulator.Plots;
+using Simulator.Runs;
+using Spectre.Console;
+
+namespace Simulator.Cli;
+
+/// <summary><c>run experiment.yaml</c>: simulate and write results/&lt;name&gt;/ with CSVs, JSON and figures.</summary>
+public static class RunCommand
+{
+    public static Command Build()
+    {
+        var file = new Argument<FileInfo>("experiment") { Description = "Experiment YAML file" };
+        var outDir = new Option<DirectoryInfo?>("--out") { Description = "Results folder (default: results/<experiment name>)" };
+        var seed = new Option<long?>("--seed") { Description = "Override the root random seed (an integer)" };
+        var sets = CliApp.SetOption();
+        var command = new Command("run", "Run one experiment and write its results and figures") { file, outDir, seed, sets };
+        command.SetAction(parsed => CliApp.Guard(() => Execute(
+            parsed.GetValue(file)!, parsed.GetValue(outDir), parsed.GetValue(seed), parsed.GetValue(sets) ?? [])));
+        return command;
+    }
+
+    private static int Execute(FileInfo file, DirectoryInfo? outDir, long? seed, string[] sets)
+    {
+        var config = ExperimentLoader.Load(file.FullName, sets, seed);
+        var prepared = PreparedRun.From(config);
+        var target = outDir?.FullName ?? Path.Combine("results", config.Name);
+        var gpus = config.Node.GpuCount;
+        AnsiConsole.MarkupLineInterpolated(
+            $"[bold]{config.Name}[/]: {config.Policy.Name} on one {config.Node.Gpu.Name} (prefill and decode colocated{(gpus > 1 ? $"; {gpus - 1} more GPUs of {config.Node.Name} idle" : "")}), {config.Model.Name}, {prepared.Requests.Length} requests, seed {config.Seed}");
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var result = ProgressDisplay.Run(prepared.Requests.Length, report => SingleRun.Execute(prepared, report, cancel.Token));
+            cancel.Token.ThrowIfCancellationRequested();
+            IReadOnlyList<string> figures = [];
+            ResultsFolder.WriteAtomically(target, dir =>
+            {
+                ResultsWriter.Write(dir, config, result.Metrics, result.Summary);
+                figures = FigureSet.Render(dir);
+            });
+            PrintSummary(result.Summary);
+            AnsiConsole.MarkupLineInterpolated($"simulated {result.Events:N0} events in {result.WallSeconds:F2} s wall");
+            AnsiConsole.MarkupLineInterpolated($"results: [green]{Path.GetFullPath(target)}[/]");
+            foreach (var figure in figures.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+                AnsiConsole.MarkupLineInterpolated($"figure:  {Path.Combine(Path.GetFullPath(target), FigureSet.Folder, Path.GetFileName(figure))}");
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static void PrintSummary(RunSummary s)
+    {
+        var table = new Table().AddColumns("metric", "mean", "P50", "P90", "P99");
+        void Row(string name, Distribution d, double scale, string unit) => table.AddRow(
+            $"{name} ({unit})", F(d.Mean * scale), F(d.P50 * scale), F(d.P90 * scale), F(d.P99 * scale));
+        Row("TTFT", s.TtftS, 1, "s");
+        Row("TPOT", s.TpotS, 1000, "ms");
+        Row("E2E", s.E2eS, 1, "s");
+        Row("iteration", s.IterationTimeS, 1000, "ms");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated(
+            $"decode throughput {s.DecodeThroughputTokensPerS:F1} tok/s, {s.RequestThroughputPerS:F3} req/s over {s.MakespanS:F2} s; GPU busy {s.GpuBusyFraction:P1}, iteration bubble {s.IterationBubbleFraction:P2}, preemptions {s.Preemptions}");
+    }
+
+    private static string F(double x) => double.IsNaN(x) ? "-" : x.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);
+}

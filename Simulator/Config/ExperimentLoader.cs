@@ -1,0 +1,62 @@
+namespace Simulator.Config;
+
+/// <summary>
+/// Loads an experiment file: parse, apply <c>--set path=value</c> overrides, resolve catalog
+/// references and bind strictly. Nothing is written here; every problem is a
+/// <see cref="ConfigException"/>.
+/// </summary>
+public static class ExperimentLoader
+{
+    public static ExperimentConfig Load(string path, IReadOnlyList<string>? sets = null, long? seed = null, Catalog? catalog = null)
+    {
+        if (!File.Exists(path)) throw new ConfigException(null, "", $"experiment file '{path}' does not exist");
+        var tree = YamlReader.ReadFile(path);
+        var overrides = sets ?? [];
+        for (var i = 0; i < overrides.Count; i++) tree = ApplySet(tree, overrides[i], i + 1);
+        var config = new ConfigBinder(catalog ?? Catalog.Locate(path)).Bind<ExperimentConfig>(tree);
+        if (seed is { } s)
+        {
+            if (s < 0) throw new ConfigException(null, "seed", $"--seed {s}: expected a non-negative integer");
+            config = config with { Seed = s };
+        }
+        return config;
+    }
+
+    /// <summary>Sets one field given as <c>dotted.path=yaml-value</c>, creating mappings on the way.</summary>
+    public static MappingNode ApplySet(MappingNode root, string assignment, int index)
+    {
+        var source = $"--set[{index}] '{assignment}'";
+        var eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new ConfigException(new SourceLocation(source, 1, 1), "", "expected path=value, for example workload.num_requests=100");
+        var path = assignment[..eq].Trim().Split('.');
+        if (path.Any(string.IsNullOrWhiteSpace))
+            throw new ConfigException(new SourceLocation(source, 1, 1), assignment[..eq], "expected a dotted path of keys, for example engine.block_size_tokens");
+        var valueLocation = new SourceLocation(source, 1, eq + 2);
+        var value = Relocate(YamlReader.Read(assignment[(eq + 1)..], source, valueLocation), valueLocation);
+        return SetPath(root, path, 0, value, valueLocation);
+    }
+
+    private static MappingNode SetPath(MappingNode map, string[] path, int depth, ConfigNode value, SourceLocation where)
+    {
+        var key = new ScalarNode(path[depth], true, where);
+        if (depth == path.Length - 1) return map.With(key, value);
+        var child = map[path[depth]] switch
+        {
+            MappingNode m => m,
+            // A catalog name being overridden field by field: model=opt-13b becomes {name: opt-13b}.
+            ScalarNode { IsNull: false } s => new MappingNode([new(new ScalarNode("name", true, s.Location), s)], s.Location),
+            null or ScalarNode => new MappingNode([], where),
+            var other => throw new ConfigException(other.Location, string.Join('.', path[..(depth + 1)]), "cannot --set a field inside a list; set the whole list"),
+        };
+        return map.With(key, SetPath(child, path, depth + 1, value, where));
+    }
+
+    /// <summary>A --set value parsed on its own reports positions inside the argument; point at the argument instead.</summary>
+    private static ConfigNode Relocate(ConfigNode node, SourceLocation where) => node switch
+    {
+        ScalarNode s => s with { Location = where },
+        SequenceNode s => new SequenceNode(s.Items.Select(i => Relocate(i, where)).ToList(), where),
+        MappingNode m => new MappingNode(m.Entries.Select(e => new KeyValuePair<ScalarNode, ConfigNode>(e.Key with { Location = where }, Relocate(e.Value, where))).ToList(), where),
+        _ => node,
+    };
+}
