@@ -16,7 +16,9 @@ public readonly record struct BatchEntry(Request Request, int NewTokens, int Con
 /// </summary>
 public sealed class ForwardBatch
 {
-    public List<BatchEntry> Entries { get; } = [];
+    public IReadOnlyList<BatchEntry> Entries => entries;
+
+    private readonly List<BatchEntry> entries = [];
 
     /// <summary>Requests that lost their KV while this batch was formed (preemption by recompute).</summary>
     public List<Request> Preempted { get; } = [];
@@ -25,15 +27,17 @@ public sealed class ForwardBatch
 
     public int TokenCount { get; private set; }
 
-    public void Add(Request request, int newTokens)
+    public void Add(Request request, int newTokens) => Add(new BatchEntry(request, newTokens, request.ComputedTokens + newTokens));
+
+    public void Add(BatchEntry entry)
     {
-        Entries.Add(new BatchEntry(request, newTokens, request.ComputedTokens + newTokens));
-        TokenCount += newTokens;
+        entries.Add(entry);
+        TokenCount += entry.NewTokens;
     }
 
     public void Clear()
     {
-        Entries.Clear();
+        entries.Clear();
         Preempted.Clear();
         TokenCount = 0;
     }

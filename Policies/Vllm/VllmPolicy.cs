@@ -46,8 +46,8 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : IBa
 
     public void Complete(ForwardBatch completed)
     {
-        foreach (var entry in completed.Entries)
-            if (entry.Request.Phase == RequestPhase.Finished) blocks.Free(entry.Request);
+        for (var i = 0; i < completed.Entries.Count; i++)
+            if (completed.Entries[i].Request is { Phase: RequestPhase.Finished } done) blocks.Free(done);
         running.RemoveAll(r => r.Phase == RequestPhase.Finished);
     }
 

@@ -48,9 +48,14 @@ public sealed record MappingNode(IReadOnlyList<KeyValuePair<ScalarNode, ConfigNo
         var result = this;
         foreach (var (key, value) in overrides.Entries)
         {
-            var merged = result[key.Value] is MappingNode baseMap && value is MappingNode overMap
-                ? baseMap.Merge(overMap)
-                : value;
+            var merged = (result[key.Value], value) switch
+            {
+                (MappingNode baseMap, MappingNode overMap) => baseMap.Merge(overMap),
+                // A catalog reference by name (gpu: h100-sxm-80gb) refined field by field.
+                (ScalarNode { IsNull: false } name, MappingNode overMap) when overMap["name"] is null =>
+                    new MappingNode([new(new ScalarNode("name", true, name.Location), name)], name.Location).Merge(overMap),
+                _ => value,
+            };
             result = result.With(key, merged);
         }
         return result;

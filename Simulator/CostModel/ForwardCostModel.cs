@@ -40,8 +40,10 @@ public sealed class ForwardCostModel
     {
         double tokens = 0, decodeBytes = 0, longestBlockBytes = 0, prefillNs = 0;
         var splitTokens = config.AttentionKernel == AttentionKernel.SplitKv ? config.SplitKvPartitionTokens : int.MaxValue;
-        foreach (var entry in batch.Entries)
+        var entries = batch.Entries;
+        for (var i = 0; i < entries.Count; i++)
         {
+            var entry = entries[i];
             tokens += entry.NewTokens;
             if (entry.NewTokens == 1)
             {

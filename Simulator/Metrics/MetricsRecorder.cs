@@ -19,6 +19,7 @@ public sealed class MetricsRecorder
         FirstTokenNs = new long[requests.Count];
         FinishNs = new long[requests.Count];
         Preemptions = new int[requests.Count];
+        TokensEmitted = new int[requests.Count];
         Array.Fill(FirstTokenNs, -1);
         Array.Fill(FinishNs, -1);
     }
@@ -31,6 +32,9 @@ public sealed class MetricsRecorder
 
     public int[] Preemptions { get; }
 
+    /// <summary>Tokens each request emitted (must end equal to its output length).</summary>
+    public int[] TokensEmitted { get; }
+
     public IReadOnlyList<IterationRecord> Iterations => iterations;
 
     public int Finished { get; private set; }
@@ -40,6 +44,7 @@ public sealed class MetricsRecorder
     /// <summary>Records a token emitted at <paramref name="nowNs"/>; the request may have finished with it.</summary>
     public void TokenEmitted(Request request, long nowNs)
     {
+        TokensEmitted[request.Id]++;
         if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
         if (request.Phase != RequestPhase.Finished) return;
         if (FinishNs[request.Id] >= 0) throw new InvalidOperationException($"Request {request.Id} finished twice.");
@@ -52,8 +57,9 @@ public sealed class MetricsRecorder
     {
         int prefill = 0, kvMax = 0;
         long kvSum = 0;
-        foreach (var entry in batch.Entries)
+        for (var i = 0; i < batch.Entries.Count; i++)
         {
+            var entry = batch.Entries[i];
             if (entry.IsPrefill) prefill++;
             kvSum += entry.ContextTokens;
             kvMax = Math.Max(kvMax, entry.ContextTokens);

@@ -7,7 +7,7 @@ namespace Simulator.Plots;
 /// The figures of a single run, drawn from its CSVs (so re-plotting needs no re-run):
 /// latency CDFs (TTFT, TPOT, E2E) and the iteration-time CDF, as PNG and SVG under figures/.
 /// </summary>
-public static class FigureSet
+public static partial class FigureSet
 {
     public const string Folder = "figures";
     private const int Width = 900;
@@ -78,6 +78,25 @@ public static class FigureSet
         var svg = Path.Combine(dir, name + ".svg");
         plot.SavePng(png, Width, Height);
         plot.SaveSvg(svg, Width, Height);
+        NormaliseClipIds(svg);
         return [png, svg];
     }
+
+    /// <summary>
+    /// Skia numbers SVG clip paths (in hex) with a process-wide counter; renumber them per file so the
+    /// same run writes the same bytes however many figures the process drew before.
+    /// </summary>
+    private static void NormaliseClipIds(string path)
+    {
+        var ids = new Dictionary<string, string>();
+        var text = ClipId().Replace(File.ReadAllText(path), m =>
+        {
+            if (!ids.TryGetValue(m.Value, out var id)) ids[m.Value] = id = $"cl_{ids.Count}";
+            return id;
+        });
+        File.WriteAllText(path, text);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bcl_[0-9a-f]+\b")]
+    private static partial System.Text.RegularExpressions.Regex ClipId();
 }

@@ -65,8 +65,11 @@ public sealed class ColocatedServer
             var cost = costModel.Estimate(batch);
             var start = sim.Now;
             yield return sim.Timeout(cost.DurationNs);
-            foreach (var entry in batch.Entries)
+            for (var i = 0; i < batch.Entries.Count; i++)
+            {
+                var entry = batch.Entries[i];
                 if (entry.Request.Advance(entry.NewTokens)) metrics.TokenEmitted(entry.Request, sim.Now);
+            }
             metrics.IterationDone(start, batch, cost, blocks.UsedBlocks, policy.WaitingCount);
             policy.Complete(batch);
         }

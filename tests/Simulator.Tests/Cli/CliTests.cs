@@ -1,0 +1,101 @@
+using Simulator.Cli;
+
+namespace Simulator.Tests.Cli;
+
+public sealed class CliTests
+{
+    private const string Experiment = """
+        name: bad
+        model: opt-6.7b
+        node: dgx-h100
+        policy: vllm
+        workload:
+          kind: synthetic
+          num_requests: 10
+          arrival: { process: poisson, rate_per_s: 5 }
+          prompt: { dist: fixed, value: 100 }
+          output: { dist: fixed, value: 10 }
+        """;
+
+    private static (int Code, string Out) RunIn(TempDir dir, string yaml, params string[] extra)
+    {
+        var file = dir.File("exp.yaml", yaml);
+        var outDir = Path.Combine(dir.Path, "out");
+        return (CliApp.Start(["run", file, "--out", outDir, .. extra]), outDir);
+    }
+
+    [Theory]
+    [InlineData("num_requests: 10", "num_requests: -3")]
+    [InlineData("model: opt-6.7b", "model: gpt-5")]
+    [InlineData("policy: vllm", "policy: fifo")]
+    [InlineData("kind: synthetic", "kind: synthetc")]
+    [InlineData("value: 100", "value: 100\n    extra: 1")]
+    public void Bad_Config_Should_Exit_2_And_Write_Nothing(string from, string to)
+    {
+        using var dir = new TempDir();
+        var (code, outDir) = RunIn(dir, Experiment.Replace(from, to));
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.False(Directory.Exists(outDir));
+        Assert.Single(Directory.EnumerateFileSystemEntries(dir.Path));
+    }
+
+    [Fact]
+    public void Request_That_Cannot_Fit_On_The_Gpu_Should_Exit_2()
+    {
+        using var dir = new TempDir();
+        var (code, outDir) = RunIn(dir, Experiment.Replace("value: 100", "value: 5000000"));
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Model_Too_Large_For_The_Gpu_Should_Exit_2()
+    {
+        using var dir = new TempDir();
+        var (code, _) = RunIn(dir, Experiment.Replace("model: opt-6.7b", "model: llama-2-70b"));
+        Assert.Equal(ExitCodes.InvalidInput, code);
+    }
+
+    [Theory]
+    [InlineData("--seed", "abc")]
+    [InlineData("--sed", "1")]
+    public void Bad_Command_Line_Should_Exit_2(string option, string value)
+    {
+        using var dir = new TempDir();
+        var (code, outDir) = RunIn(dir, Experiment, option, value);
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Missing_File_Should_Exit_2()
+    {
+        Assert.Equal(ExitCodes.InvalidInput, CliApp.Start(["check", "/nonexistent/experiment.yaml"]));
+    }
+
+    [Fact]
+    public void List_And_Help_Should_Succeed()
+    {
+        Assert.Equal(ExitCodes.Ok, CliApp.Start(["list", "--catalog", RepoPaths.Configs]));
+        Assert.Equal(ExitCodes.Ok, CliApp.Start(["--help"]));
+        Assert.Equal(ExitCodes.Ok, CliApp.Start(["run", "--help"]));
+    }
+
+    /// <summary>Every shipped experiment config validates and runs (shortened to a few requests).</summary>
+    [Fact]
+    public void Every_Shipped_Experiment_Should_Check_And_Run()
+    {
+        var experiments = Directory.EnumerateFiles(RepoPaths.Configs, "*.yaml", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}hardware{Path.DirectorySeparatorChar}")
+                        && !f.Contains($"{Path.DirectorySeparatorChar}models{Path.DirectorySeparatorChar}"))
+            .ToList();
+        Assert.NotEmpty(experiments);
+        using var dir = new TempDir();
+        foreach (var file in experiments)
+        {
+            Assert.Equal(ExitCodes.Ok, CliApp.Start(["check", file]));
+            var outDir = Path.Combine(dir.Path, Path.GetFileNameWithoutExtension(file));
+            Assert.Equal(ExitCodes.Ok, CliApp.Start(["run", file, "--out", outDir, "--set", "workload.num_requests=20"]));
+        }
+    }
+}

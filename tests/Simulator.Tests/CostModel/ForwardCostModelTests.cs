@@ -1,0 +1,110 @@
+using Policies.Core;
+using Simulator.CostModel;
+using Simulator.Specs;
+
+namespace Simulator.Tests.CostModel;
+
+/// <summary>The closed form against hand-computed rooflines on round numbers.</summary>
+public sealed class ForwardCostModelTests
+{
+    // 1000 bytes/ns HBM, 1e5 FLOP/ns, 10 bytes/ns per block, 20 resident blocks: aggregate block rate 200 bytes/ns.
+    private static readonly GpuSpec Gpu = new("toy", SmCount: 10, HbmCapacityGib: 80, HbmBandwidthGbPerS: 1000, DenseTflops: 100,
+        PerBlockBandwidthGbPerS: 10, MaxResidentBlocksPerSm: 2, KernelLaunchUs: 0, CopyEngines: 1);
+
+    // 2 layers, 4 heads of 16 (MHA), fp16: 64 bytes of K+V per head per token.
+    private static readonly ModelSpec Model = new("toy", Layers: 2, Hidden: 64, Heads: 4, KvHeads: 4, HeadDim: 16, Ffn: 256,
+        Vocab: 100, FfnKind.Gelu, MaxPositionTokens: 4096, TiedEmbeddings: true);
+
+    private static readonly ForwardCostModel Closed = new(Model, Gpu, new CostModelConfig());
+
+    private static ForwardBatch Decodes(params int[] kvLengths)
+    {
+        var batch = new ForwardBatch();
+        foreach (var (length, id) in kvLengths.Select((l, i) => (l, i)))
+            batch.Add(new BatchEntry(new Request(id, Math.Max(1, length - 1), 10), 1, length));
+        return batch;
+    }
+
+    [Fact]
+    public void Dense_Part_Should_Be_Memory_Bound_At_Batch_One()
+    {
+        var cost = Closed.Estimate(Decodes(10));
+
+        // Dense time = every layer's weights read once plus the LM head, at 1000 bytes/ns.
+        var expected = (Model.Layers * Model.LayerWeightBytes + Model.LmHeadWeightBytes) / 1000.0;
+        Assert.Equal(Math.Round(expected), cost.DenseNs);
+    }
+
+    [Fact]
+    public void Dense_Part_Should_Be_Compute_Bound_For_A_Long_Prefill()
+    {
+        var batch = new ForwardBatch();
+        batch.Add(new BatchEntry(new Request(0, 100_000, 1), 100_000, 100_000));
+
+        var cost = Closed.Estimate(batch);
+
+        var perLayer = 2.0 * 100_000 * Model.ParamsPerLayer / 1e5;
+        var lmHead = 2.0 * 1 * Model.Vocab * Model.Hidden / 1e5;
+        Assert.Equal(Math.Round(Model.Layers * perLayer + Math.Max(Model.LmHeadWeightBytes / 1000.0, lmHead)), cost.DenseNs, 1);
+    }
+
+    [Fact]
+    public void Balanced_Decode_Attention_Should_Be_Total_Bytes_Over_Aggregate_Rate_With_No_Bubble()
+    {
+        // 16 requests of 1000 tokens: 16 * 4 heads * 1000 * 64 bytes per layer, at min(1000, 20 * 10) = 200 bytes/ns.
+        var cost = Closed.Estimate(Decodes(Enumerable.Repeat(1000, 16).ToArray()));
+
+        Assert.Equal(Model.Layers * 16 * 4 * 1000 * 64 / 200.0, cost.DecodeAttentionNs);
+        Assert.Equal(0, cost.BubbleNs);
+    }
+
+    [Fact]
+    public void One_Long_Outlier_Should_Cost_More_Than_A_Batch_With_The_Same_Mean()
+    {
+        // Same total KV (16,000 tokens), so a batch-mean model would price them equally.
+        var uniform = Closed.Estimate(Decodes(Enumerable.Repeat(1000, 16).ToArray()));
+        var outlier = Closed.Estimate(Decodes([.. Enumerable.Repeat(500, 15), 8500]));
+
+        // The outlier's own block (8,500 tokens * 64 bytes at 10 bytes/ns) sets the makespan.
+        var longest = 8500 * 64 / 10.0;
+        Assert.Equal(Model.Layers * longest, outlier.DecodeAttentionNs);
+        Assert.Equal(Model.Layers * (longest - 16_000 * 4 * 64 / 200.0), outlier.BubbleNs);
+        Assert.True(outlier.DurationNs > uniform.DurationNs);
+    }
+
+    [Fact]
+    public void Split_Kv_Should_Cap_The_Longest_Block_At_One_Partition()
+    {
+        var split = new ForwardCostModel(Model, Gpu, new CostModelConfig(AttentionKernel.SplitKv, SplitKvPartitionTokens: 512));
+        var cost = split.Estimate(Decodes([.. Enumerable.Repeat(500, 15), 8500]));
+
+        var balanced = 16_000 * 4 * 64 / 200.0;
+        Assert.Equal(Model.Layers * Math.Max(balanced, 512 * 64 / 10.0), cost.DecodeAttentionNs);
+    }
+
+    [Fact]
+    public void Prefill_Attention_Should_Grow_Quadratically_With_The_Prompt()
+    {
+        double PrefillNs(int n)
+        {
+            var batch = new ForwardBatch();
+            batch.Add(new BatchEntry(new Request(0, n, 1), n, n));
+            return Closed.Estimate(batch).PrefillAttentionNs;
+        }
+
+        // 4 * heads * head_dim * n * (n + 1) / 2 FLOPs per layer.
+        Assert.Equal(Math.Round(Model.Layers * 4.0 * 4 * 16 * 4000 * 4001 / 2 / 1e5), PrefillNs(4000));
+        Assert.InRange(PrefillNs(8000) / PrefillNs(4000), 3.99, 4.01);
+    }
+
+    [Fact]
+    public void Duration_Should_Be_The_Sum_Of_Its_Parts()
+    {
+        var batch = Decodes(100, 2000, 30);
+        batch.Add(new BatchEntry(new Request(9, 300, 5), 300, 300));
+        var cost = new ForwardCostModel(Model, Gpu with { KernelLaunchUs = 1 }, new CostModelConfig(IterationOverheadUs: 5)).Estimate(batch);
+
+        Assert.Equal(cost.DenseNs + cost.DecodeAttentionNs + cost.PrefillAttentionNs + cost.OverheadNs, cost.DurationNs);
+        Assert.Equal(Model.Layers * 6 * 1000 + 5000, cost.OverheadNs);
+    }
+}

@@ -1,0 +1,44 @@
+namespace Simulator.Tests;
+
+/// <summary>Locations in the repository, found from the test binary's folder.</summary>
+internal static class RepoPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Configs => Path.Combine(Root, "configs");
+
+    public static string Quickstart => Path.Combine(Configs, "quickstart.yaml");
+
+    public static string Golden(string name) => Path.Combine(Root, "tests", "Simulator.Tests", "Golden", name);
+
+    /// <summary>../shared/traces beside the repository, or null when absent (tests then skip).</summary>
+    public static string? SharedTraces =>
+        Path.Combine(Root, "..", "shared", "traces") is var dir && Directory.Exists(dir) ? dir : null;
+
+    private static string FindRoot()
+    {
+        for (var dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+            if (File.Exists(Path.Combine(dir, "Sim.sln"))) return dir;
+        throw new InvalidOperationException("Sim.sln not found above the test binaries.");
+    }
+}
+
+/// <summary>A temporary folder removed after the test.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "alignedserve-tests", Guid.NewGuid().ToString("N"));
+
+    public string File(string name, string text)
+    {
+        var path = System.IO.Path.Combine(Path, name);
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
+}
