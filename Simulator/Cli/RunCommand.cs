@@ -15,7 +15,17 @@ public static class RunCommand
     {
         var file = new Argument<FileInfo>("experiment") { Description = "Experiment YAML file" };
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "Results folder (default: results/<experiment name>)" };
-        var seed = new Option<long?>("--seed") { Description = "Override the root random seed (an integer)" };
+        var seed = new Option<long?>("--seed")
+        {
+            Description = "Override the root random seed (a non-negative integer)",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+                if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)) return value;
+                result.AddError($"--seed expects a non-negative integer, got '{text}'");
+                return null;
+            },
+        };
         var sets = CliApp.SetOption();
         var command = new Command("run", "Run one experiment and write its results and figures") { file, outDir, seed, sets };
         command.SetAction(parsed => CliApp.Guard(() => Execute(

@@ -19,7 +19,7 @@ public sealed record MemoryPlan(long UsableBytes, long WeightBytes, long Reserve
         if (free < blockBytes)
             throw new ConfigException(null, "model",
                 $"{model.Name} does not fit on one {gpu.Name}: weights {Gib(model.WeightBytes)} GiB + activation reserve {Gib(reserve)} GiB " +
-                $"leave {Gib(free)} GiB of the {Gib(usable)} GiB usable, short of even one {Gib(blockBytes)} GiB KV block " +
+                $"+ one KV block {Gib(blockBytes)} GiB exceed the {Gib(usable)} GiB usable ({engine.GpuMemoryUtilization:0.##} of HBM) " +
                 $"by {Gib(blockBytes - free)} GiB (lower engine.activation_reserve_gib, raise engine.gpu_memory_utilization, or use a larger GPU)");
         return new MemoryPlan(usable, model.WeightBytes, reserve, blockBytes, (int)Math.Min(int.MaxValue, free / blockBytes), engine.BlockSizeTokens);
     }

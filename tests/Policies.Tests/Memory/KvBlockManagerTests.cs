@@ -1,0 +1,68 @@
+using CsCheck;
+using Policies.Core;
+using Policies.Memory;
+
+namespace Policies.Tests.Memory;
+
+public sealed class KvBlockManagerTests
+{
+    [Fact]
+    public void Reserve_Should_Allocate_Whole_Blocks_As_Tokens_Grow()
+    {
+        var blocks = new KvBlockManager(10, 16);
+        var request = new Request(1, 20, 5);
+
+        blocks.Reserve(request, 16);
+        Assert.Single(request.BlockTable);
+        blocks.Reserve(request, 17);
+        Assert.Equal(2, request.BlockTable.Count);
+        blocks.Reserve(request, 32);
+        Assert.Equal(2, request.BlockTable.Count);
+        Assert.Equal(8, blocks.FreeBlocks);
+
+        blocks.Free(request);
+        Assert.Empty(request.BlockTable);
+        Assert.Equal(10, blocks.FreeBlocks);
+    }
+
+    [Fact]
+    public void CanReserve_Should_Respect_The_Reserve_And_Reserve_Should_Refuse_Overcommit()
+    {
+        var blocks = new KvBlockManager(4, 16);
+        var request = new Request(1, 20, 5);
+        Assert.True(blocks.CanReserve(request, 64));
+        Assert.False(blocks.CanReserve(request, 64, reserveBlocks: 1));
+        Assert.False(blocks.CanReserve(request, 65));
+        Assert.Throws<InvalidOperationException>(() => blocks.Reserve(request, 65));
+        Assert.Equal(4, blocks.FreeBlocks);
+    }
+
+    [Fact]
+    public void Every_Block_Should_Be_Free_Or_Owned_By_Exactly_One_Request()
+    {
+        Gen.Int[0, 5].Select(Gen.Int[1, 100]).Array[1, 200].Sample(ops =>
+        {
+            var blocks = new KvBlockManager(64, 8);
+            var requests = Enumerable.Range(0, 6).Select(i => new Request(i, 1, 1)).ToArray();
+            var tokens = new int[6];
+            foreach (var (who, grow) in ops)
+            {
+                var target = tokens[who] + grow;
+                if (blocks.CanReserve(requests[who], target))
+                {
+                    blocks.Reserve(requests[who], target);
+                    tokens[who] = target;
+                }
+                else
+                {
+                    blocks.Free(requests[who]);
+                    tokens[who] = 0;
+                }
+                var owned = requests.SelectMany(r => r.BlockTable).ToList();
+                if (owned.Count != owned.Distinct().Count()) return false;
+                if (owned.Count + blocks.FreeBlocks != blocks.TotalBlocks) return false;
+            }
+            return true;
+        });
+    }
+}
