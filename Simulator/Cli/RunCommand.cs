@@ -37,6 +37,10 @@ public static class RunCommand
     {
         var config = ExperimentLoader.Load(file.FullName, sets, seed);
         var prepared = PreparedRun.From(config);
+        var w = prepared.Workload;
+        if (w.SkippedMalformed + w.DroppedFailed + w.Clipped > 0)
+            AnsiConsole.MarkupLineInterpolated(
+                $"workload {w.Source}: {w.RowsRead} rows, {w.Requests} requests kept; {w.SkippedMalformed} malformed lines skipped, {w.DroppedFailed} failed requests dropped, {w.Clipped} clipped to the context");
         var target = outDir?.FullName ?? Path.Combine("results", config.Name);
         var gpus = config.Node.GpuCount;
         AnsiConsole.MarkupLineInterpolated(
@@ -52,7 +56,7 @@ public static class RunCommand
             IReadOnlyList<string> figures = [];
             ResultsFolder.WriteAtomically(target, dir =>
             {
-                ResultsWriter.Write(dir, config, result.Metrics, result.Summary);
+                ResultsWriter.Write(dir, config, prepared.Workload, result.Metrics, result.Summary);
                 figures = FigureSet.Render(dir);
             });
             PrintSummary(result.Summary);

@@ -33,3 +33,10 @@ public interface IValidatedConfig
     /// <summary>Problems found, each naming the offending field (snake_case, as in YAML).</summary>
     IEnumerable<(string Field, string Problem)> Validate();
 }
+
+/// <summary>
+/// A file path, resolved against the folder of the config file that set it (or the current
+/// folder for a command-line override), so experiments can name files next to themselves.
+/// </summary>
+[AttributeUsage(AttributeTargets.Parameter)]
+public sealed class FilePathAttribute : Attribute;

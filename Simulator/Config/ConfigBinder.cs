@@ -78,7 +78,15 @@ public sealed class ConfigBinder(Catalog catalog)
             return null;
         var value = Bind(type, node, path);
         CheckRange(field, value, node, path);
+        if (value is string relative && field.GetCustomAttribute<FilePathAttribute>() is not null)
+            value = ResolvePath(relative, node.Location);
         return value;
+    }
+
+    private static string ResolvePath(string path, SourceLocation where)
+    {
+        var baseDir = File.Exists(where.File) ? Path.GetDirectoryName(Path.GetFullPath(where.File))! : Directory.GetCurrentDirectory();
+        return Path.GetFullPath(Path.Combine(baseDir, path));
     }
 
     private static void CheckRange(ParameterInfo field, object? value, ConfigNode node, string path)

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Simulator.Config;
 using Simulator.Metrics;
 using Simulator.Specs;
+using Simulator.Workload;
 
 namespace Simulator.Output;
 
@@ -25,14 +26,14 @@ public static class ResultsWriter
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static void Write(string dir, ExperimentConfig config, MetricsRecorder metrics, RunSummary summary)
+    public static void Write(string dir, ExperimentConfig config, WorkloadStats workload, MetricsRecorder metrics, RunSummary summary)
     {
         File.WriteAllText(Path.Combine(dir, ResolvedConfigFile), ConfigWriter.ToYaml(config));
         WriteRequests(Path.Combine(dir, RequestsFile), metrics);
         WriteIterations(Path.Combine(dir, IterationsFile), metrics.Iterations);
         var header = new RunHeader(config.Name, config.Policy.Name, config.Model.Name, config.Node.Gpu.Name, config.Seed);
-        File.WriteAllText(Path.Combine(dir, SummaryJsonFile), JsonSerializer.Serialize(new { run = header, summary }, Json) + "\n");
-        CsvTable.Write(Path.Combine(dir, SummaryCsvFile), ["metric", "value"], Flatten(header, summary), kv => [kv.Key, kv.Value]);
+        File.WriteAllText(Path.Combine(dir, SummaryJsonFile), JsonSerializer.Serialize(new { run = header, workload, summary }, Json) + "\n");
+        CsvTable.Write(Path.Combine(dir, SummaryCsvFile), ["metric", "value"], Flatten(header, workload, summary), kv => [kv.Key, kv.Value]);
     }
 
     private sealed record RunHeader(string Experiment, string Policy, string Model, string Gpu, long Seed);
@@ -63,9 +64,9 @@ public static class ResultsWriter
     }
 
     /// <summary>The JSON summary's leaves as dotted metric names, in the JSON's order.</summary>
-    private static IEnumerable<KeyValuePair<string, object>> Flatten(RunHeader header, RunSummary summary)
+    private static IEnumerable<KeyValuePair<string, object>> Flatten(RunHeader header, WorkloadStats workload, RunSummary summary)
     {
-        var doc = JsonSerializer.SerializeToElement(new { run = header, summary }, Json);
+        var doc = JsonSerializer.SerializeToElement(new { run = header, workload, summary }, Json);
         return Leaves(doc, "");
     }
 

@@ -9,17 +9,14 @@ namespace Simulator.Runs;
 /// An experiment checked against its hardware before anything runs: the workload drawn, the
 /// GPU memory planned, every request known to fit. Building one is what <c>check</c> does.
 /// </summary>
-public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests, MemoryPlan Memory)
+public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests, MemoryPlan Memory, WorkloadStats Workload)
 {
     public static PreparedRun From(ExperimentConfig config)
     {
         var memory = MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine);
-        var requests = config.Workload switch
-        {
-            SyntheticWorkload synthetic => SyntheticGenerator.Generate(synthetic, new RandomStreams(config.Seed)),
-            _ => throw new NotSupportedException(config.Workload.GetType().Name),
-        };
+        var (requests, stats) = WorkloadBuilder.Build(config.Workload, config.Model, new RandomStreams(config.Seed));
+        if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");
         memory.CheckFits(requests, "workload");
-        return new PreparedRun(config, requests, memory);
+        return new PreparedRun(config, requests, memory, stats);
     }
 }

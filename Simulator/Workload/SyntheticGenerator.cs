@@ -12,17 +12,27 @@ public static class SyntheticGenerator
 {
     public static RequestSpec[] Generate(SyntheticWorkload config, RandomStreams streams)
     {
-        var arrivals = streams.Stream("arrivals");
+        var arrivals = Arrivals(config.Arrival, config.NumRequests, streams);
         var prompts = streams.Stream("prompt_lengths");
         var outputs = streams.Stream("output_lengths");
         var requests = new RequestSpec[config.NumRequests];
-        var clockS = 0.0;
         for (var i = 0; i < requests.Length; i++)
-        {
-            clockS += NextGapS(config.Arrival, arrivals);
-            requests[i] = new RequestSpec(i, Units.Ns(clockS), Sample(config.Prompt, prompts), Sample(config.Output, outputs));
-        }
+            requests[i] = new RequestSpec(i, arrivals[i], Sample(config.Prompt, prompts), Sample(config.Output, outputs));
         return requests;
+    }
+
+    /// <summary>Arrival times of <paramref name="count"/> requests from the "arrivals" stream.</summary>
+    public static long[] Arrivals(ArrivalProcess process, int count, RandomStreams streams)
+    {
+        var random = streams.Stream("arrivals");
+        var times = new long[count];
+        var clockS = 0.0;
+        for (var i = 0; i < count; i++)
+        {
+            clockS += NextGapS(process, random);
+            times[i] = Units.Ns(clockS);
+        }
+        return times;
     }
 
     private static double NextGapS(ArrivalProcess process, Random random) => process switch

@@ -3,9 +3,10 @@ using Simulator.Config;
 
 namespace Simulator.Workload;
 
-/// <summary>Where requests come from (<c>kind:</c> selects). Traces come with the node-model issue.</summary>
+/// <summary>Where requests come from (<c>kind:</c> selects).</summary>
 [ConfigUnion("kind")]
 [ConfigVariant("synthetic", typeof(SyntheticWorkload))]
+[ConfigVariant("trace", typeof(TraceWorkload))]
 public abstract record WorkloadConfig;
 
 /// <summary>Requests drawn from an arrival process and prompt/output length distributions.</summary>

@@ -29,7 +29,7 @@ public sealed class ServingInvariantTests
             var memory = new MemoryPlan(0, 0, 0, 0, c.Blocks, 16);
 
             // When
-            var result = SingleRun.Execute(new PreparedRun(config, c.Requests, memory));
+            var result = SingleRun.Execute(new PreparedRun(config, c.Requests, memory, new WorkloadStats("test", c.Requests.Length, c.Requests.Length, 0, 0, 0)));
 
             // Then
             var m = result.Metrics;
