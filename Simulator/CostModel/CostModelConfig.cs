@@ -12,10 +12,21 @@ public enum AttentionKernel
     SplitKv,
 }
 
+/// <summary>How the decode-attention makespan is computed.</summary>
+public enum AttentionMode
+{
+    /// <summary>The O(requests) closed form with launch-order wave effects (fast; the default).</summary>
+    ClosedForm,
+
+    /// <summary>The fluid schedule of every thread block over the SMs (slower; the reference the closed form is tested against).</summary>
+    Exact,
+}
+
 /// <param name="KernelsPerLayer">Kernels one layer launches; each costs the GPU's kernel_launch_us (launch, ramp-up and tail).</param>
 /// <param name="IterationOverheadUs">Fixed host-side cost per forward pass (scheduling, sampling, output processing).</param>
 public sealed record CostModelConfig(
     AttentionKernel AttentionKernel = AttentionKernel.PerHead,
+    AttentionMode AttentionMode = AttentionMode.ClosedForm,
     [Range(1, 1 << 24)] int SplitKvPartitionTokens = 512,
     [Range(0, 1000)] int KernelsPerLayer = 6,
     [Range(0.0, 1e7)] double IterationOverheadUs = 0);

@@ -10,54 +10,47 @@ namespace Simulator.CostModel;
 /// <item>Decode attention per layer from every request's own KV length (never the batch mean):
 /// one thread block per (request, kv head) [per KV partition with split-KV], block bytes
 /// proportional to its length; blocks share HBM bandwidth, one block cannot exceed the
-/// per-block rate, and at most <c>slots</c> blocks are resident, so the makespan is
-/// max(total bytes / min(BW, slots * rate), longest block / rate).</item>
+/// per-block rate, and at most <c>slots</c> blocks are resident: see <see cref="AttentionMakespan"/>
+/// for the closed form (with launch-order wave effects) and the exact fluid schedule.</item>
 /// <item>Prefill attention per layer: causal QK^T and PV FLOPs, quadratic in the prompt, or
 /// reading the earlier context's KV when a chunk continues a prefill, whichever is slower.</item>
 /// <item>LM head once per pass, kernel launches per layer, fixed per-pass overhead.</item>
 /// </list>
-/// Not modelled here yet: wave quantisation of the attention blocks (the exact block-level
-/// mode that checks this bound comes with the node model).
 /// </summary>
 public sealed class ForwardCostModel
 {
     private readonly ModelSpec model;
     private readonly GpuSpec gpu;
     private readonly CostModelConfig config;
-    private readonly double aggregateBytesPerNs;
     private readonly long kvBlockBytesPerToken;
+    private readonly AttentionBlocks blocks;
 
     public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config)
     {
         this.model = model;
         this.gpu = gpu;
         this.config = config;
-        aggregateBytesPerNs = Math.Min(gpu.HbmBytesPerNs, gpu.ResidentBlockSlots * gpu.PerBlockBytesPerNs);
         kvBlockBytesPerToken = model.KvHeadBytesPerToken;
+        var partition = config.AttentionKernel == AttentionKernel.SplitKv ? config.SplitKvPartitionTokens : int.MaxValue;
+        blocks = new AttentionBlocks(model.KvHeads, partition, kvBlockBytesPerToken);
     }
 
     public IterationCost Estimate(ForwardBatch batch)
     {
-        double tokens = 0, decodeBytes = 0, longestBlockBytes = 0, prefillNs = 0;
-        var splitTokens = config.AttentionKernel == AttentionKernel.SplitKv ? config.SplitKvPartitionTokens : int.MaxValue;
+        double tokens = 0, prefillNs = 0;
+        blocks.Clear();
         var entries = batch.Entries;
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
             tokens += entry.NewTokens;
-            if (entry.NewTokens == 1)
-            {
-                var length = entry.ContextTokens;
-                decodeBytes += (double)length * kvBlockBytesPerToken * model.KvHeads;
-                longestBlockBytes = Math.Max(longestBlockBytes, (double)Math.Min(length, splitTokens) * kvBlockBytesPerToken);
-            }
+            if (entry.NewTokens == 1) blocks.Add(entry.ContextTokens);
             else prefillNs += PrefillAttentionNsPerLayer(entry);
         }
 
         var denseNs = Math.Max(model.LayerWeightBytes / gpu.HbmBytesPerNs, 2 * tokens * model.ParamsPerLayer / gpu.FlopsPerNs);
-        var balancedNs = decodeBytes / aggregateBytesPerNs;
-        var attentionNs = decodeBytes > 0 ? Math.Max(balancedNs, longestBlockBytes / gpu.PerBlockBytesPerNs) : 0;
-        var kernels = config.KernelsPerLayer + (config.AttentionKernel == AttentionKernel.SplitKv && decodeBytes > 0 ? 1 : 0);
+        var (attentionNs, balancedNs) = AttentionNsPerLayer();
+        var kernels = config.KernelsPerLayer + (config.AttentionKernel == AttentionKernel.SplitKv && blocks.BlockCount > 0 ? 1 : 0);
         var launchNs = kernels * gpu.KernelLaunchUs * Units.NsPerMicrosecond;
 
         var lmHeadNs = Math.Max(model.LmHeadWeightBytes / gpu.HbmBytesPerNs, 2.0 * batch.Entries.Count * model.Vocab * model.Hidden / gpu.FlopsPerNs);
@@ -69,6 +62,18 @@ public sealed class ForwardCostModel
         var overhead = Round(overheadNs);
         var bubble = Round(model.Layers * (attentionNs - balancedNs));
         return new IterationCost(dense + attention + prefill + overhead, dense, attention, prefill, overhead, Math.Min(bubble, attention));
+    }
+
+    /// <summary>One layer's decode-attention makespan and its perfectly balanced time.</summary>
+    private (double Makespan, double Balanced) AttentionNsPerLayer()
+    {
+        if (blocks.BlockCount == 0) return (0, 0);
+        var (bandwidth, perBlock, slots) = (gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots);
+        var balanced = AttentionMakespan.BalancedNs(blocks, bandwidth, perBlock, slots);
+        var makespan = config.AttentionMode == AttentionMode.Exact
+            ? AttentionMakespan.ExactNs(blocks, bandwidth, perBlock, slots)
+            : AttentionMakespan.ClosedFormNs(blocks, bandwidth, perBlock, slots);
+        return (Math.Max(makespan, balanced), balanced);
     }
 
     /// <summary>Causal attention of a prefill chunk of n tokens after s computed ones, one layer.</summary>

@@ -7,9 +7,9 @@ namespace Simulator.Tests.CostModel;
 /// <summary>The closed form against hand-computed rooflines on round numbers.</summary>
 public sealed class ForwardCostModelTests
 {
-    // 1000 bytes/ns HBM, 1e5 FLOP/ns, 10 bytes/ns per block, 20 resident blocks: aggregate block rate 200 bytes/ns.
+    // 1000 bytes/ns HBM, 1e5 FLOP/ns, 100 bytes/ns per block, 80 resident blocks (more than any batch here: no waves).
     private static readonly GpuSpec Gpu = new("toy", SmCount: 10, HbmCapacityGib: 80, HbmBandwidthGbPerS: 1000, DenseTflops: 100,
-        PerBlockBandwidthGbPerS: 10, MaxResidentBlocksPerSm: 2, KernelLaunchUs: 0, CopyEngines: 1);
+        PerBlockBandwidthGbPerS: 100, MaxResidentBlocksPerSm: 8, KernelLaunchUs: 0, CopyEngines: 1);
 
     // 2 layers, 4 heads of 16 (MHA), fp16: 64 bytes of K+V per head per token.
     private static readonly ModelSpec Model = new("toy", Layers: 2, Hidden: 64, Heads: 4, KvHeads: 4, HeadDim: 16, Ffn: 256,
@@ -51,10 +51,10 @@ public sealed class ForwardCostModelTests
     [Fact]
     public void Balanced_Decode_Attention_Should_Be_Total_Bytes_Over_Aggregate_Rate_With_No_Bubble()
     {
-        // 16 requests of 1000 tokens: 16 * 4 heads * 1000 * 64 bytes per layer, at min(1000, 20 * 10) = 200 bytes/ns.
+        // 16 requests of 1000 tokens: 16 * 4 heads * 1000 * 64 bytes per layer, at min(1000, 80 * 100) = 1000 bytes/ns.
         var cost = Closed.Estimate(Decodes(Enumerable.Repeat(1000, 16).ToArray()));
 
-        Assert.Equal(Model.Layers * 16 * 4 * 1000 * 64 / 200.0, cost.DecodeAttentionNs);
+        Assert.Equal(Model.Layers * 16 * 4 * 1000 * 64 / 1000.0, cost.DecodeAttentionNs);
         Assert.Equal(0, cost.BubbleNs);
     }
 
@@ -65,10 +65,11 @@ public sealed class ForwardCostModelTests
         var uniform = Closed.Estimate(Decodes(Enumerable.Repeat(1000, 16).ToArray()));
         var outlier = Closed.Estimate(Decodes([.. Enumerable.Repeat(500, 15), 8500]));
 
-        // The outlier's own block (8,500 tokens * 64 bytes at 10 bytes/ns) sets the makespan.
-        var longest = 8500 * 64 / 10.0;
-        Assert.Equal(Model.Layers * longest, outlier.DecodeAttentionNs);
-        Assert.Equal(Model.Layers * (longest - 16_000 * 4 * 64 / 200.0), outlier.BubbleNs);
+        // All 64 blocks share 1000 bytes/ns (15.6 each) until the 60 short ones (32,000 bytes) finish at
+        // 2,048 ns; the 4 outlier blocks then run alone at 100 bytes/ns for their other 512,000 bytes.
+        var makespan = 64 * 32_000 / 1000.0 + (8500 * 64 - 32_000) / 100.0;
+        Assert.Equal(Model.Layers * makespan, outlier.DecodeAttentionNs);
+        Assert.Equal(Model.Layers * (makespan - 16_000 * 4 * 64 / 1000.0), outlier.BubbleNs);
         Assert.True(outlier.DurationNs > uniform.DurationNs);
     }
 
@@ -78,8 +79,9 @@ public sealed class ForwardCostModelTests
         var split = new ForwardCostModel(Model, Gpu, new CostModelConfig(AttentionKernel.SplitKv, SplitKvPartitionTokens: 512));
         var cost = split.Estimate(Decodes([.. Enumerable.Repeat(500, 15), 8500]));
 
-        var balanced = 16_000 * 4 * 64 / 200.0;
-        Assert.Equal(Model.Layers * Math.Max(balanced, 512 * 64 / 10.0), cost.DecodeAttentionNs);
+        var balanced = 16_000 * 4 * 64 / 1000.0;
+        Assert.Equal(Model.Layers * Math.Max(balanced, 512 * 64 / 100.0), cost.DecodeAttentionNs);
+        Assert.Equal(0, cost.BubbleNs);
     }
 
     [Fact]
