@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Simulator.Config;
 using Simulator.Runs;
+using Simulator.Studies;
 using Spectre.Console;
 
 namespace Simulator.Cli;
@@ -16,7 +17,13 @@ public static class CheckCommand
         var command = new Command("check", "Validate an experiment without running it") { file, sets, print };
         command.SetAction(parsed => CliApp.Guard(() =>
         {
-            var config = ExperimentLoader.Load(parsed.GetValue(file)!.FullName, parsed.GetValue(sets) ?? []);
+            var path = parsed.GetValue(file)!.FullName;
+            if (ExperimentLoader.StudyOf(path) is { } study)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[green]ok[/]: study {study.Value}: {Study.Check(study, path, parsed.GetValue(sets) ?? [])}");
+                return ExitCodes.Ok;
+            }
+            var config = ExperimentLoader.Load(path, parsed.GetValue(sets) ?? []);
             var prepared = PreparedRun.From(config);
             if (parsed.GetValue(print)) Console.Write(ConfigWriter.ToYaml(config));
             var m = prepared.Memory;

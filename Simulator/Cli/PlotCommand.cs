@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Simulator.Output;
 using Simulator.Plots;
+using Simulator.Studies;
 using Spectre.Console;
 
 namespace Simulator.Cli;
@@ -15,6 +16,11 @@ public static class PlotCommand
         command.SetAction(parsed =>
         {
             var folder = parsed.GetValue(dir)!.FullName;
+            if (Study.TryPlot(folder, out var studyFigures))
+            {
+                foreach (var figure in studyFigures) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
+                return ExitCodes.Ok;
+            }
             if (!File.Exists(Path.Combine(folder, ResultsWriter.RequestsFile)))
             {
                 Console.Error.WriteLine($"error: '{folder}' is not a results folder: {ResultsWriter.RequestsFile} is missing");

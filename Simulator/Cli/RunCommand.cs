@@ -4,6 +4,7 @@ using Simulator.Metrics;
 using Simulator.Output;
 using Simulator.Plots;
 using Simulator.Runs;
+using Simulator.Studies;
 using Spectre.Console;
 
 namespace Simulator.Cli;
@@ -35,6 +36,14 @@ public static class RunCommand
 
     private static int Execute(FileInfo file, DirectoryInfo? outDir, long? seed, string[] sets)
     {
+        if (ExperimentLoader.StudyOf(file.FullName) is { } study)
+        {
+            var (folder, studyFigures) = Study.Run(study, file.FullName, sets, outDir?.FullName);
+            AnsiConsole.MarkupLineInterpolated($"study {study.Value}: results [green]{Path.GetFullPath(folder)}[/]");
+            foreach (var figure in studyFigures.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+                AnsiConsole.MarkupLineInterpolated($"figure:  {Path.Combine(Path.GetFullPath(folder), FigureSet.Folder, Path.GetFileName(figure))}");
+            return ExitCodes.Ok;
+        }
         var config = ExperimentLoader.Load(file.FullName, sets, seed);
         var prepared = PreparedRun.From(config);
         var w = prepared.Workload;

@@ -7,12 +7,30 @@ namespace Simulator.Config;
 /// </summary>
 public static class ExperimentLoader
 {
-    public static ExperimentConfig Load(string path, IReadOnlyList<string>? sets = null, long? seed = null, Catalog? catalog = null)
+    /// <summary>The key that marks a file as a study rather than a serving experiment.</summary>
+    public const string StudyKey = "study";
+
+    /// <summary>The file's top-level <c>study:</c> value, or null for a serving experiment.</summary>
+    public static ScalarNode? StudyOf(string path) =>
+        Read(path, [])[StudyKey] is ScalarNode { IsNull: false } study ? study : null;
+
+    /// <summary>Loads a config file of any record type (a study), with overrides; the <c>study</c> key is skipped.</summary>
+    public static T Load<T>(string path, IReadOnlyList<string>? sets = null, Catalog? catalog = null) where T : class =>
+        (T)new ConfigBinder(catalog ?? Catalog.Locate(path)).BindRecord(typeof(T), Read(path, sets ?? []), "", StudyKey);
+
+    private static MappingNode Read(string path, IReadOnlyList<string> sets)
     {
         if (!File.Exists(path)) throw new ConfigException(null, "", $"experiment file '{path}' does not exist");
         var tree = YamlReader.ReadFile(path);
-        var overrides = sets ?? [];
-        for (var i = 0; i < overrides.Count; i++) tree = ApplySet(tree, overrides[i], i + 1);
+        for (var i = 0; i < sets.Count; i++) tree = ApplySet(tree, sets[i], i + 1);
+        return tree;
+    }
+
+    public static ExperimentConfig Load(string path, IReadOnlyList<string>? sets = null, long? seed = null, Catalog? catalog = null)
+    {
+        var tree = Read(path, sets ?? []);
+        if (tree.KeyNode(StudyKey) is { } study)
+            throw new ConfigException(study.Location, StudyKey, "this file is a study, not a serving experiment");
         var config = new ConfigBinder(catalog ?? Catalog.Locate(path)).Bind<ExperimentConfig>(tree);
         if (seed is { } s)
         {

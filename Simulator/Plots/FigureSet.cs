@@ -7,12 +7,9 @@ namespace Simulator.Plots;
 /// The figures of a single run, drawn from its CSVs (so re-plotting needs no re-run):
 /// latency CDFs (TTFT, TPOT, E2E) and the iteration-time CDF, as PNG and SVG under figures/.
 /// </summary>
-public static partial class FigureSet
+public static class FigureSet
 {
     public const string Folder = "figures";
-    private const int Width = 900;
-    private const int Height = 560;
-
     public static IReadOnlyList<string> Render(string resultsDir)
     {
         var outDir = Path.Combine(resultsDir, Folder);
@@ -21,8 +18,8 @@ public static partial class FigureSet
         var iterations = ResultsTable.ReadColumns(Path.Combine(resultsDir, ResultsWriter.IterationsFile), "duration_s");
         return
         [
-            .. Save(LatencyCdf(requests), outDir, "latency_cdf"),
-            .. Save(IterationCdf(iterations["duration_s"]), outDir, "iteration_time_cdf"),
+            .. FigureFiles.Save(LatencyCdf(requests), outDir, "latency_cdf"),
+            .. FigureFiles.Save(IterationCdf(iterations["duration_s"]), outDir, "iteration_time_cdf"),
         ];
     }
 
@@ -71,32 +68,4 @@ public static partial class FigureSet
             IntegerTicksOnly = true,
         };
     }
-
-    private static IEnumerable<string> Save(Plot plot, string dir, string name)
-    {
-        var png = Path.Combine(dir, name + ".png");
-        var svg = Path.Combine(dir, name + ".svg");
-        plot.SavePng(png, Width, Height);
-        plot.SaveSvg(svg, Width, Height);
-        NormaliseClipIds(svg);
-        return [png, svg];
-    }
-
-    /// <summary>
-    /// Skia numbers SVG clip paths (in hex) with a process-wide counter; renumber them per file so the
-    /// same run writes the same bytes however many figures the process drew before.
-    /// </summary>
-    private static void NormaliseClipIds(string path)
-    {
-        var ids = new Dictionary<string, string>();
-        var text = ClipId().Replace(File.ReadAllText(path), m =>
-        {
-            if (!ids.TryGetValue(m.Value, out var id)) ids[m.Value] = id = $"cl_{ids.Count}";
-            return id;
-        });
-        File.WriteAllText(path, text);
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"\bcl_[0-9a-f]+\b")]
-    private static partial System.Text.RegularExpressions.Regex ClipId();
 }

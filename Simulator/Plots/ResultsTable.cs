@@ -19,6 +19,21 @@ public static class ResultsTable
         return values.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
     }
 
+    /// <summary>Every row of a results CSV as column name to text.</summary>
+    public static List<Dictionary<string, string>> ReadRows(string path)
+    {
+        using var reader = new StreamReader(path);
+        using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
+        csv.Read();
+        csv.ReadHeader();
+        var header = csv.HeaderRecord!;
+        var rows = new List<Dictionary<string, string>>();
+        while (csv.Read()) rows.Add(header.ToDictionary(h => h, h => csv.GetField(h) ?? ""));
+        return rows;
+    }
+
+    public static double Number(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
     /// <summary>Sorted finite values and their empirical CDF (i / n).</summary>
     public static (double[] X, double[] Y) Cdf(IEnumerable<double> values)
     {

@@ -1,4 +1,5 @@
 using Simulator.Cli;
+using Simulator.Config;
 
 namespace Simulator.Tests.Cli;
 
@@ -95,7 +96,8 @@ public sealed class CliTests
         {
             Assert.Equal(ExitCodes.Ok, CliApp.Start(["check", file]));
             var outDir = Path.Combine(dir.Path, Path.GetFileNameWithoutExtension(file));
-            Assert.Equal(ExitCodes.Ok, CliApp.Start(["run", file, "--out", outDir, "--set", "workload.num_requests=20"]));
+            string[] shorten = ExperimentLoader.StudyOf(file) is null ? ["--set", "workload.num_requests=20"] : [];
+            Assert.Equal(ExitCodes.Ok, CliApp.Start(["run", file, "--out", outDir, .. shorten]));
         }
     }
 }
