@@ -23,6 +23,9 @@ public sealed class ForwardBatch
     /// <summary>Requests that lost their KV while this batch was formed (preemption by recompute).</summary>
     public List<Request> Preempted { get; } = [];
 
+    /// <summary>Requests admitted with blocks reserved here whose KV the driver must copy in.</summary>
+    public List<Request> Pulls { get; } = [];
+
     public bool IsEmpty => Entries.Count == 0;
 
     public int TokenCount { get; private set; }
@@ -39,6 +42,7 @@ public sealed class ForwardBatch
     {
         entries.Clear();
         Preempted.Clear();
+        Pulls.Clear();
         TokenCount = 0;
     }
 }

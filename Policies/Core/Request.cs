@@ -48,9 +48,6 @@ public sealed class Request
     /// <summary>How often the request lost its KV and had to be recomputed.</summary>
     public int Preemptions { get; private set; }
 
-    /// <summary>Logical KV block ids held on the GPU, in token order; owned by <see cref="Memory.KvBlockManager"/>.</summary>
-    public List<int> BlockTable { get; } = [];
-
     public int TotalTokens => PromptTokens + GeneratedTokens;
 
     public int PendingTokens => TotalTokens - ComputedTokens;

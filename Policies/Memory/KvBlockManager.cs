@@ -4,13 +4,17 @@ namespace Policies.Memory;
 
 /// <summary>
 /// Owns the KV blocks of one GPU (paged KV, as in vLLM): a free list of logical block ids
-/// and, on each request, its block table. Check/act pairs: <see cref="CanReserve"/> and
+/// and each request's block table on this GPU (a request moving between GPUs holds a table on
+/// each while its KV is copied). Check/act pairs: <see cref="CanReserve"/> and
 /// <see cref="Reserve"/>. Invariant: 0 &lt;= FreeBlocks &lt;= TotalBlocks and every block is
 /// either free or in exactly one request's table.
 /// </summary>
 public sealed class KvBlockManager
 {
+    private static readonly List<int> NoBlocks = [];
     private readonly Stack<int> free;
+    private readonly Dictionary<Request, List<int>> tables = new(ReferenceEqualityComparer.Instance);
+    private readonly Stack<List<int>> spareTables = new();
 
     public KvBlockManager(int totalBlocks, int blockSizeTokens)
     {
@@ -31,8 +35,11 @@ public sealed class KvBlockManager
 
     public int BlocksFor(int tokens) => (tokens + BlockSizeTokens - 1) / BlockSizeTokens;
 
+    /// <summary>The request's block table on this GPU, in token order (empty when it holds none).</summary>
+    public IReadOnlyList<int> BlocksOf(Request request) => tables.GetValueOrDefault(request, NoBlocks);
+
     /// <summary>Blocks the request still needs so that it can hold <paramref name="tokens"/> tokens.</summary>
-    public int MissingBlocks(Request request, int tokens) => Math.Max(0, BlocksFor(tokens) - request.BlockTable.Count);
+    public int MissingBlocks(Request request, int tokens) => Math.Max(0, BlocksFor(tokens) - BlocksOf(request).Count);
 
     /// <summary>True when the request can grow to <paramref name="tokens"/> tokens and leave <paramref name="reserveBlocks"/> free.</summary>
     public bool CanReserve(Request request, int tokens, int reserveBlocks = 0) =>
@@ -44,13 +51,18 @@ public sealed class KvBlockManager
         var missing = MissingBlocks(request, tokens);
         if (missing > free.Count)
             throw new InvalidOperationException($"Request {request.Id} needs {missing} more KV blocks but only {free.Count} are free.");
-        for (var i = 0; i < missing; i++) request.BlockTable.Add(free.Pop());
+        if (missing == 0) return;
+        if (!tables.TryGetValue(request, out var table))
+            tables[request] = table = spareTables.Count > 0 ? spareTables.Pop() : [];
+        for (var i = 0; i < missing; i++) table.Add(free.Pop());
     }
 
     /// <summary>Returns all of the request's blocks to the free list.</summary>
     public void Free(Request request)
     {
-        foreach (var block in request.BlockTable) free.Push(block);
-        request.BlockTable.Clear();
+        if (!tables.Remove(request, out var table)) return;
+        foreach (var block in table) free.Push(block);
+        table.Clear();
+        spareTables.Push(table);
     }
 }

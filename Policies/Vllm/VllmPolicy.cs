@@ -10,26 +10,38 @@ namespace Policies.Vllm;
 /// ahead of new arrivals). Default is the v0 scheduler: a pass is either all prefills
 /// (admitted first) or all decodes. With <see cref="VllmOptions.ChunkedPrefill"/> it follows
 /// v1: running requests first, then new prefills, chunked to fill the token budget.
-/// Simplified: no prefix caching, no swap preemption (comes with the node model), no
-/// per-request max-length rejection (the simulator rejects such workloads at load).
+/// On a prefill GPU a request leaves after its first token; on a decode GPU prefilled
+/// requests are pulled in FCFS as blocks allow (DistServe's decode instance).
+/// Simplified: no prefix caching, no swap preemption, no per-request max-length rejection
+/// (the simulator rejects such workloads at load); a request preempted on a decode GPU is
+/// recomputed there.
 /// </summary>
 public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : IBatchPolicy
 {
     private readonly KvBlockManager blocks = context.Blocks;
     private readonly LinkedList<Request> waiting = new();
+    private readonly LinkedList<Request> remote = new();
     private readonly List<Request> running = [];
+    private readonly HashSet<Request> arriving = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Request> handoffs = [];
+    private readonly List<Request> handoffsOut = [];
     private readonly ForwardBatch batch = new();
     private readonly int watermarkBlocks = (int)(options.WatermarkFraction * context.Blocks.TotalBlocks);
 
-    public int WaitingCount => waiting.Count;
+    public int WaitingCount => waiting.Count + remote.Count;
 
     public int RunningCount => running.Count;
 
+    public int ArrivingCount => arriving.Count;
+
     public void Enqueue(Request request) => waiting.AddLast(request);
+
+    public void EnqueuePrefilled(Request request) => remote.AddLast(request);
 
     public ForwardBatch Schedule()
     {
         batch.Clear();
+        PullRemote();
         var budget = options.MaxNumBatchedTokens;
         if (options.ChunkedPrefill)
         {
@@ -47,8 +59,45 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : IBa
     public void Complete(ForwardBatch completed)
     {
         for (var i = 0; i < completed.Entries.Count; i++)
-            if (completed.Entries[i].Request is { Phase: RequestPhase.Finished } done) blocks.Free(done);
-        running.RemoveAll(r => r.Phase == RequestPhase.Finished);
+        {
+            var request = completed.Entries[i].Request;
+            if (request.Phase == RequestPhase.Finished) blocks.Free(request);
+            else if (context.Role == GpuRole.Prefill && !request.InPrefill) handoffs.Add(request);
+        }
+        running.RemoveAll(r => r.Phase == RequestPhase.Finished || (context.Role == GpuRole.Prefill && !r.InPrefill));
+    }
+
+    public void KvArrived(Request request)
+    {
+        if (!arriving.Remove(request)) throw new InvalidOperationException($"Request {request.Id} was not being pulled in.");
+        request.Phase = RequestPhase.Running;
+        running.Add(request);
+    }
+
+    public IReadOnlyList<Request> TakeHandoffs()
+    {
+        handoffsOut.Clear();
+        handoffsOut.AddRange(handoffs);
+        handoffs.Clear();
+        return handoffsOut;
+    }
+
+    public void Release(Request request) => blocks.Free(request);
+
+    /// <summary>Pulls prefilled requests FCFS while seats and blocks (above the watermark) allow.</summary>
+    private void PullRemote()
+    {
+        while (remote.First is { } node && running.Count + arriving.Count < options.MaxNumSeqs)
+        {
+            var request = node.Value;
+            var tokens = request.ComputedTokens + 1;
+            var nothingElse = running.Count == 0 && arriving.Count == 0;
+            if (!blocks.CanReserve(request, tokens, nothingElse ? 0 : watermarkBlocks)) break;
+            remote.RemoveFirst();
+            blocks.Reserve(request, tokens);
+            arriving.Add(request);
+            batch.Pulls.Add(request);
+        }
     }
 
     /// <summary>Schedules running requests in admission order, preempting from the back when blocks run out.</summary>
@@ -76,13 +125,13 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : IBa
 
     private void AdmitWaiting(int budget, bool chunked)
     {
-        while (waiting.First is { } node && running.Count < options.MaxNumSeqs && budget > 0)
+        while (waiting.First is { } node && running.Count + arriving.Count < options.MaxNumSeqs && budget > 0)
         {
             var request = node.Value;
             var tokens = chunked ? Math.Min(request.PendingTokens, budget) : request.PendingTokens;
             // A prompt larger than the whole budget still runs when it is alone, or it would never run.
             if (!chunked && tokens > budget && !batch.IsEmpty) break;
-            var nothingElse = running.Count == 0 && batch.IsEmpty;
+            var nothingElse = running.Count == 0 && arriving.Count == 0 && batch.IsEmpty;
             if (!blocks.CanReserve(request, tokens, nothingElse ? 0 : watermarkBlocks)) break;
             waiting.RemoveFirst();
             blocks.Reserve(request, tokens);

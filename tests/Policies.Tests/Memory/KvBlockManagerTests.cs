@@ -13,15 +13,15 @@ public sealed class KvBlockManagerTests
         var request = new Request(1, 20, 5);
 
         blocks.Reserve(request, 16);
-        Assert.Single(request.BlockTable);
+        Assert.Single(blocks.BlocksOf(request));
         blocks.Reserve(request, 17);
-        Assert.Equal(2, request.BlockTable.Count);
+        Assert.Equal(2, blocks.BlocksOf(request).Count);
         blocks.Reserve(request, 32);
-        Assert.Equal(2, request.BlockTable.Count);
+        Assert.Equal(2, blocks.BlocksOf(request).Count);
         Assert.Equal(8, blocks.FreeBlocks);
 
         blocks.Free(request);
-        Assert.Empty(request.BlockTable);
+        Assert.Empty(blocks.BlocksOf(request));
         Assert.Equal(10, blocks.FreeBlocks);
     }
 
@@ -58,7 +58,7 @@ public sealed class KvBlockManagerTests
                     blocks.Free(requests[who]);
                     tokens[who] = 0;
                 }
-                var owned = requests.SelectMany(r => r.BlockTable).ToList();
+                var owned = requests.SelectMany(r => blocks.BlocksOf(r)).ToList();
                 if (owned.Count != owned.Distinct().Count()) return false;
                 if (owned.Count + blocks.FreeBlocks != blocks.TotalBlocks) return false;
             }

@@ -51,7 +51,8 @@ public sealed class VllmPolicyTests
     public void Out_Of_Blocks_Should_Preempt_The_Latest_Request_And_Requeue_It_First()
     {
         // Given 2 requests that each fill 2 of 4 blocks (block size 4, prompt 8)
-        var policy = new VllmPolicy(new VllmOptions(WatermarkFraction: 0), new PolicyContext(new KvBlockManager(4, 4)));
+        var blocks = new KvBlockManager(4, 4);
+        var policy = new VllmPolicy(new VllmOptions(WatermarkFraction: 0), new PolicyContext(blocks));
         var early = new Request(0, 8, 5);
         var late = new Request(1, 8, 5);
         policy.Enqueue(early);
@@ -65,7 +66,7 @@ public sealed class VllmPolicyTests
         Assert.Equal([late], batch.Preempted);
         Assert.Equal([early], batch.Entries.Select(e => e.Request));
         Assert.Equal(RequestPhase.Waiting, late.Phase);
-        Assert.Empty(late.BlockTable);
+        Assert.Empty(blocks.BlocksOf(late));
         Assert.Equal(1, late.Preemptions);
         Assert.Equal(9, late.PendingTokens);
         Assert.Equal(1, policy.WaitingCount);

@@ -1,0 +1,130 @@
+using Simulator.Engine;
+
+namespace Simulator.Fabric;
+
+/// <summary>
+/// Moves bytes over links. A transfer of n bytes waits its path's latency, then flows; all
+/// flowing transfers share link bandwidth max-min fairly (progressive filling: the most
+/// contended link splits its bandwidth equally among its unfixed flows, those flows are fixed
+/// at that rate, and the rest repeat on what is left). Rates are recomputed whenever a
+/// transfer starts or ends, so a lone transfer takes latency + n / bandwidth exactly.
+/// Chosen over FIFO per copy engine because concurrent copies on one link do share it on
+/// real GPUs (nvbandwidth shows the split); copy-engine counts are not modelled.
+/// </summary>
+public sealed class TransferFabric(Simulation sim)
+{
+    private sealed class Flow(TransferPath path, double bytes, SimEvent done)
+    {
+        public TransferPath Path { get; } = path;
+        public double Remaining = bytes;
+        public double Rate;
+        public bool Fixed;
+        public SimEvent Done { get; } = done;
+    }
+
+    private readonly List<Flow> flows = [];
+    private readonly List<Link> touched = [];
+    private long lastUpdateNs;
+    private long version;
+
+    public int ActiveTransfers => flows.Count;
+
+    /// <summary>Starts a transfer; the returned event succeeds when its last byte has arrived.</summary>
+    public SimEvent Transfer(long bytes, TransferPath path)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        var done = sim.Event();
+        sim.Process(Run(bytes, path, done));
+        return done;
+    }
+
+    private IEnumerable<SimEvent> Run(long bytes, TransferPath path, SimEvent done)
+    {
+        if (path.LatencyNs > 0) yield return sim.Timeout(path.LatencyNs);
+        if (bytes == 0 || path.Links.Count == 0)
+        {
+            done.Succeed();
+            yield break;
+        }
+        Advance();
+        flows.Add(new Flow(path, bytes, done));
+        Reschedule();
+    }
+
+    /// <summary>Moves every flow forward to now at its current rate.</summary>
+    private void Advance()
+    {
+        var dt = sim.Now - lastUpdateNs;
+        lastUpdateNs = sim.Now;
+        if (dt == 0) return;
+        foreach (var flow in flows)
+        {
+            var moved = Math.Min(flow.Remaining, flow.Rate * dt);
+            flow.Remaining -= moved;
+            foreach (var link in flow.Path.Links) link.BytesCarried += moved;
+        }
+    }
+
+    private void Reschedule()
+    {
+        // Finish flows with (numerically) nothing left; a flow never finishes early by more than a byte.
+        for (var i = flows.Count - 1; i >= 0; i--)
+        {
+            if (flows[i].Remaining > 0.5) continue;
+            var flow = flows[i];
+            foreach (var link in flow.Path.Links) link.BytesCarried += flow.Remaining;
+            flows.RemoveAt(i);
+            flow.Done.Succeed();
+        }
+        if (flows.Count == 0) return;
+        AssignMaxMinRates();
+        var nextNs = long.MaxValue;
+        foreach (var flow in flows) nextNs = Math.Min(nextNs, (long)Math.Ceiling(flow.Remaining / flow.Rate));
+        var token = ++version;
+        sim.Timeout(Math.Max(1, nextNs)).AddCallback(_ =>
+        {
+            if (token != version) return;
+            Advance();
+            Reschedule();
+        });
+    }
+
+    private void AssignMaxMinRates()
+    {
+        touched.Clear();
+        foreach (var flow in flows)
+        {
+            flow.Fixed = false;
+            foreach (var link in flow.Path.Links)
+            {
+                if (link.Unfixed == 0)
+                {
+                    link.Spare = link.BytesPerNs;
+                    touched.Add(link);
+                }
+                link.Unfixed++;
+            }
+        }
+        var left = flows.Count;
+        while (left > 0)
+        {
+            Link? bottleneck = null;
+            foreach (var link in touched)
+                if (link.Unfixed > 0 && (bottleneck is null || link.Spare / link.Unfixed < bottleneck.Spare / bottleneck.Unfixed))
+                    bottleneck = link;
+            var share = Math.Max(0, bottleneck!.Spare / bottleneck.Unfixed);
+            foreach (var flow in flows)
+            {
+                if (flow.Fixed || !flow.Path.Links.Contains(bottleneck)) continue;
+                flow.Fixed = true;
+                flow.Rate = share;
+                left--;
+                foreach (var link in flow.Path.Links)
+                {
+                    link.Spare -= share;
+                    link.Unfixed--;
+                }
+            }
+        }
+    }
+}
