@@ -51,9 +51,10 @@ public static class RunCommand
             AnsiConsole.MarkupLineInterpolated(
                 $"workload {w.Source}: {w.RowsRead} rows, {w.Requests} requests kept; {w.SkippedMalformed} malformed lines skipped, {w.DroppedFailed} failed requests dropped, {w.Clipped} clipped to the context");
         var target = outDir?.FullName ?? Path.Combine("results", config.Name);
-        var gpus = config.Node.GpuCount;
+        var roles = string.Join(" + ", config.Deployment.Roles().GroupBy(r => r).Select(g => $"{g.Count()} {Config.ConfigNames.EnumName(g.Key)}"));
+        var unused = config.Node.GpuCount - config.Deployment.Roles().Count;
         AnsiConsole.MarkupLineInterpolated(
-            $"[bold]{config.Name}[/]: {config.Policy.Name} on one {config.Node.Gpu.Name} (prefill and decode colocated{(gpus > 1 ? $"; {gpus - 1} more GPUs of {config.Node.Name} idle" : "")}), {config.Model.Name}, {prepared.Requests.Length} requests, seed {config.Seed}");
+            $"[bold]{config.Name}[/]: {config.Policy.Name}, {config.Model.Name}, {config.Deployment.Nodes} x {config.Node.Name} with {roles} {config.Node.Gpu.Name} per node{(unused > 0 ? $" ({unused} unused)" : "")}, {prepared.Requests.Length} requests, seed {config.Seed}");
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -65,7 +66,7 @@ public static class RunCommand
             IReadOnlyList<string> figures = [];
             ResultsFolder.WriteAtomically(target, dir =>
             {
-                ResultsWriter.Write(dir, config, prepared.Workload, result.Metrics, result.Summary);
+                ResultsWriter.Write(dir, result);
                 figures = FigureSet.Render(dir);
             });
             PrintSummary(result.Summary);
@@ -92,7 +93,7 @@ public static class RunCommand
         Row("iteration", s.IterationTimeS, 1000, "ms");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated(
-            $"decode throughput {s.DecodeThroughputTokensPerS:F1} tok/s, {s.RequestThroughputPerS:F3} req/s over {s.MakespanS:F2} s; GPU busy {s.GpuBusyFraction:P1}, iteration bubble {s.IterationBubbleFraction:P2}, preemptions {s.Preemptions}");
+            $"decode throughput {s.DecodeThroughputTokensPerS:F1} tok/s, {s.RequestThroughputPerS:F3} req/s over {s.MakespanS:F2} s; GPU busy {s.GpuBusyFraction:P1}; bubbles: iteration {s.IterationBubbleFraction:P2}, batch {s.BatchBubbleFraction:P2}, request {s.RequestBubbleFraction:P2}; preemptions {s.Preemptions}; KV moved {s.KvTransferredGib:F1} GiB in {s.KvTransfers} transfers");
     }
 
     private static string F(double x) => double.IsNaN(x) ? "-" : x.ToString("G4", System.Globalization.CultureInfo.InvariantCulture);

@@ -56,7 +56,7 @@ public sealed class ConfigBinder(Catalog catalog)
         var instance = type.GetConstructors().Single().Invoke(values);
         if (instance is IValidatedConfig validated)
             foreach (var (field, problem) in validated.Validate())
-                throw new ConfigException(map[field]?.Location ?? map.Location, ConfigNames.Join(path, field), problem);
+                throw new ConfigException(Find(map, field)?.Location ?? map.Location, ConfigNames.Join(path, field), problem);
         return instance;
     }
 
@@ -81,6 +81,14 @@ public sealed class ConfigBinder(Catalog catalog)
         if (value is string relative && field.GetCustomAttribute<FilePathAttribute>() is not null)
             value = ResolvePath(relative, node.Location);
         return value;
+    }
+
+    /// <summary>The node at a dotted path below <paramref name="map"/>, or null.</summary>
+    private static ConfigNode? Find(MappingNode map, string dotted)
+    {
+        ConfigNode? node = map;
+        foreach (var key in dotted.Split('.')) node = (node as MappingNode)?[key];
+        return node;
     }
 
     private static string ResolvePath(string path, SourceLocation where)

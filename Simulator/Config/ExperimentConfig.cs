@@ -20,11 +20,13 @@ public sealed record ExperimentConfig(
     PolicyConfig Policy,
     EngineConfig Engine,
     CostModelConfig CostModel,
+    DeploymentConfig Deployment,
     [Range(0, long.MaxValue)] long Seed = 0) : IValidatedConfig
 {
     public IEnumerable<(string Field, string Problem)> Validate()
     {
         if (Name.Length == 0 || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
             yield return ("name", $"'{Name}' is not a usable folder name; use letters, digits, '-', '_' or '.'");
+        foreach (var (field, problem) in Deployment.Check(Node.GpuCount)) yield return ($"deployment.{field}", problem);
     }
 }

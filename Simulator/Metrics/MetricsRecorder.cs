@@ -5,17 +5,20 @@ using Simulator.Workload;
 namespace Simulator.Metrics;
 
 /// <summary>
-/// Collects what happened during a run: per-request timestamps and per-iteration records.
-/// It only records; <see cref="RunSummary"/> computes the statistics and
-/// <see cref="Output.ResultsWriter"/> writes them.
+/// Collects what happened during a run: per-request timestamps, per-iteration records,
+/// per-GPU time, KV transfers and host-pool occupancy. It only records;
+/// <see cref="RunSummary"/> computes the statistics and <see cref="Output.ResultsWriter"/> writes them.
 /// </summary>
 public sealed class MetricsRecorder
 {
     private readonly List<IterationRecord> iterations = [];
+    private readonly List<TransferRecord> transfers = [];
+    private readonly List<(long TimeNs, int Node, long UsedBytes)> pool = [];
 
-    public MetricsRecorder(IReadOnlyList<RequestSpec> requests)
+    public MetricsRecorder(IReadOnlyList<RequestSpec> requests, IReadOnlyList<GpuRecord> gpus)
     {
         Requests = requests;
+        Gpus = gpus;
         FirstTokenNs = new long[requests.Count];
         FinishNs = new long[requests.Count];
         Preemptions = new int[requests.Count];
@@ -25,6 +28,8 @@ public sealed class MetricsRecorder
     }
 
     public IReadOnlyList<RequestSpec> Requests { get; }
+
+    public IReadOnlyList<GpuRecord> Gpus { get; }
 
     public long[] FirstTokenNs { get; }
 
@@ -37,23 +42,29 @@ public sealed class MetricsRecorder
 
     public IReadOnlyList<IterationRecord> Iterations => iterations;
 
+    public IReadOnlyList<TransferRecord> Transfers => transfers;
+
+    /// <summary>Host KV pool occupancy after each change, per node.</summary>
+    public IReadOnlyList<(long TimeNs, int Node, long UsedBytes)> PoolSamples => pool;
+
     public int Finished { get; private set; }
 
-    public long BusyNs { get; private set; }
+    public bool AllFinished => Finished == Requests.Count;
 
-    /// <summary>Records a token emitted at <paramref name="nowNs"/>; the request may have finished with it.</summary>
-    public void TokenEmitted(Request request, long nowNs)
+    /// <summary>Records a token emitted at <paramref name="nowNs"/>; true when it was the request's last.</summary>
+    public bool TokenEmitted(Request request, long nowNs)
     {
         TokensEmitted[request.Id]++;
         if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
-        if (request.Phase != RequestPhase.Finished) return;
+        if (request.Phase != RequestPhase.Finished) return false;
         if (FinishNs[request.Id] >= 0) throw new InvalidOperationException($"Request {request.Id} finished twice.");
         FinishNs[request.Id] = nowNs;
         Preemptions[request.Id] = request.Preemptions;
         Finished++;
+        return true;
     }
 
-    public void IterationDone(long startNs, ForwardBatch batch, IterationCost cost, int kvBlocksUsed, int waiting)
+    public void IterationDone(int gpu, long startNs, ForwardBatch batch, IterationCost cost, int kvBlocksUsed, int waiting)
     {
         int prefill = 0, kvMax = 0;
         long kvSum = 0;
@@ -64,9 +75,21 @@ public sealed class MetricsRecorder
             kvSum += entry.ContextTokens;
             kvMax = Math.Max(kvMax, entry.ContextTokens);
         }
-        iterations.Add(new IterationRecord(iterations.Count, startNs, cost.DurationNs, batch.Entries.Count, prefill,
+        iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, batch.Entries.Count, prefill,
             batch.TokenCount, kvSum, kvMax, cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs,
             kvBlocksUsed, waiting, batch.Preempted.Count));
-        BusyNs += cost.DurationNs;
+        var record = Gpus[gpu];
+        record.BusyNs += cost.DurationNs;
+        record.BubbleNs += cost.BubbleNs;
+        record.Iterations++;
     }
+
+    public void Idle(int gpu, long startNs, long endNs, bool waitingForKv)
+    {
+        if (waitingForKv) Gpus[gpu].WaitingForKvNs += endNs - startNs;
+    }
+
+    public void Transfer(TransferRecord record) => transfers.Add(record);
+
+    public void PoolChanged(long nowNs, int node, long usedBytes) => pool.Add((nowNs, node, usedBytes));
 }

@@ -17,10 +17,14 @@ public sealed record Distribution(int Count, double Mean, double P50, double P90
     }
 }
 
+/// <summary>Link utilisation of one link class: carried bytes over bandwidth x makespan.</summary>
+public sealed record LinkUsage(int Links, double Bytes, double MeanUtilisation, double MaxUtilisation);
+
 /// <summary>
-/// The headline metrics of a run (DESIGN section 6). Times in seconds. Bubbles are fractions
-/// of the GPU's time over the makespan: iteration-level (attention makespan beyond its
-/// balanced time) and request-level (GPU idle with nothing to run).
+/// The headline metrics of a run (DESIGN section 6). Times in seconds. Bubbles are fractions of
+/// the decode-capable GPUs' time (colocated and decode roles) over the makespan: iteration-level
+/// (attention makespan beyond its balanced time), batch-level (idle while pulled KV is on its
+/// way) and request-level (idle with nothing to run).
 /// </summary>
 public sealed record RunSummary(
     int Requests,
@@ -38,16 +42,25 @@ public sealed record RunSummary(
     double GpuBusyS,
     double GpuBusyFraction,
     double IterationBubbleFraction,
+    double BatchBubbleFraction,
     double RequestBubbleFraction,
-    int KvBlocks,
-    int PeakKvBlocksUsed)
+    int KvBlocksPerGpu,
+    int PeakKvBlocksUsed,
+    long KvTransfers,
+    double KvTransferredGib,
+    double HostPoolCapacityGib,
+    double HostPoolPeakGib,
+    double HostPoolMeanGib,
+    IReadOnlyDictionary<string, double> BusyFractionByRole,
+    IReadOnlyDictionary<string, LinkUsage> LinkUtilisation)
 {
-    public static RunSummary From(MetricsRecorder metrics, int kvBlocks)
+    public static RunSummary From(MetricsRecorder metrics, int kvBlocks, IReadOnlyList<Fabric.Link> links, long hostPoolBytes)
     {
         var specs = metrics.Requests;
         var firstArrival = specs.Count == 0 ? 0 : specs.Min(r => r.ArrivalNs);
         var lastFinish = metrics.FinishNs.DefaultIfEmpty(0).Max();
-        var makespanS = Units.Seconds(lastFinish - firstArrival);
+        var makespanNs = lastFinish - firstArrival;
+        var makespanS = Units.Seconds(makespanNs);
         long generated = 0;
         var ttft = new List<double>();
         var tpot = new List<double>();
@@ -62,18 +75,58 @@ public sealed record RunSummary(
             if (spec.OutputTokens > 1)
                 tpot.Add(Units.Seconds(metrics.FinishNs[i] - metrics.FirstTokenNs[i]) / (spec.OutputTokens - 1));
         }
-        var iterations = metrics.Iterations;
-        var busyS = Units.Seconds(metrics.BusyNs);
-        var bubbleS = Units.Seconds(iterations.Sum(it => it.BubbleNs));
-        double Share(double s) => makespanS > 0 ? s / makespanS : 0;
+        var gpus = metrics.Gpus;
+        var decoders = gpus.Where(g => g.Role != "prefill").ToList();
+        double DecodeShare(Func<GpuRecord, double> ns) =>
+            makespanNs > 0 && decoders.Count > 0 ? decoders.Sum(ns) / ((double)makespanNs * decoders.Count) : 0;
+        var busyNs = gpus.Sum(g => (double)g.BusyNs);
+        var (poolPeak, poolMean) = PoolOccupancy(metrics, firstArrival, lastFinish);
         return new RunSummary(
-            specs.Count, metrics.Finished, generated, iterations.Count, metrics.Preemptions.Sum(),
+            specs.Count, metrics.Finished, generated, metrics.Iterations.Count, metrics.Preemptions.Sum(),
             makespanS,
             makespanS > 0 ? generated / makespanS : 0,
             makespanS > 0 ? metrics.Finished / makespanS : 0,
             Distribution.Of(ttft), Distribution.Of(tpot), Distribution.Of(e2e),
-            Distribution.Of(iterations.Select(it => Units.Seconds(it.DurationNs))),
-            busyS, Share(busyS), Share(bubbleS), Share(makespanS - busyS),
-            kvBlocks, iterations.Count == 0 ? 0 : iterations.Max(it => it.KvBlocksUsed));
+            Distribution.Of(metrics.Iterations.Select(it => Units.Seconds(it.DurationNs))),
+            busyNs / Units.NsPerSecond,
+            makespanNs > 0 ? busyNs / ((double)makespanNs * gpus.Count) : 0,
+            DecodeShare(g => g.BubbleNs),
+            DecodeShare(g => g.WaitingForKvNs),
+            DecodeShare(g => Math.Max(0, makespanNs - g.BusyNs - g.WaitingForKvNs)),
+            kvBlocks,
+            metrics.Iterations.Count == 0 ? 0 : metrics.Iterations.Max(it => it.KvBlocksUsed),
+            metrics.Transfers.Count,
+            metrics.Transfers.Sum(t => (double)t.Bytes) / Units.GiB,
+            hostPoolBytes / Units.GiB,
+            poolPeak / Units.GiB,
+            poolMean / Units.GiB,
+            gpus.GroupBy(g => g.Role).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
+                g => makespanNs > 0 ? g.Sum(x => (double)x.BusyNs) / ((double)makespanNs * g.Count()) : 0),
+            links.GroupBy(l => l.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g =>
+            {
+                double Utilisation(Fabric.Link l) => makespanNs > 0 ? l.BytesCarried / (l.BytesPerNs * makespanNs) : 0;
+                return new LinkUsage(g.Count(), g.Sum(l => l.BytesCarried), g.Average(Utilisation), g.Max(Utilisation));
+            }));
+    }
+
+    /// <summary>Peak and time-weighted mean occupancy of the fullest node's host pool over the makespan.</summary>
+    private static (double Peak, double Mean) PoolOccupancy(MetricsRecorder metrics, long fromNs, long toNs)
+    {
+        double peak = 0, mean = 0;
+        foreach (var node in metrics.PoolSamples.GroupBy(s => s.Node))
+        {
+            double area = 0, level = 0;
+            var last = fromNs;
+            foreach (var (time, _, used) in node)
+            {
+                area += level * (Math.Clamp(time, fromNs, toNs) - last);
+                last = Math.Clamp(time, fromNs, toNs);
+                level = used;
+                peak = Math.Max(peak, used);
+            }
+            area += level * (toNs - last);
+            mean = Math.Max(mean, toNs > fromNs ? area / (toNs - fromNs) : 0);
+        }
+        return (peak, mean);
     }
 }

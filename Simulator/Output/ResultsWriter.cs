@@ -2,14 +2,16 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Simulator.Config;
 using Simulator.Metrics;
+using Simulator.Runs;
 using Simulator.Specs;
 using Simulator.Workload;
 
 namespace Simulator.Output;
 
 /// <summary>
-/// Writes one run's files into a folder: requests.csv, iterations.csv, summary.csv,
-/// summary.json and config.resolved.yaml. Plotting is separate (<see cref="Plots.FigureSet"/>).
+/// Writes one run's files into a folder: requests.csv, iterations.csv, gpus.csv, links.csv,
+/// transfers.csv, kv_pool.csv, summary.csv, summary.json and config.resolved.yaml. Plotting is
+/// separate (<see cref="Plots.FigureSet"/>).
 /// </summary>
 public static class ResultsWriter
 {
@@ -18,6 +20,10 @@ public static class ResultsWriter
     public const string SummaryCsvFile = "summary.csv";
     public const string SummaryJsonFile = "summary.json";
     public const string ResolvedConfigFile = "config.resolved.yaml";
+    public const string GpusFile = "gpus.csv";
+    public const string LinksFile = "links.csv";
+    public const string TransfersFile = "transfers.csv";
+    public const string PoolFile = "kv_pool.csv";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -26,11 +32,21 @@ public static class ResultsWriter
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static void Write(string dir, ExperimentConfig config, WorkloadStats workload, MetricsRecorder metrics, RunSummary summary)
+    public static void Write(string dir, RunResult result)
     {
+        var (config, workload, metrics, summary) = (result.Run.Config, result.Run.Workload, result.Metrics, result.Summary);
         File.WriteAllText(Path.Combine(dir, ResolvedConfigFile), ConfigWriter.ToYaml(config));
         WriteRequests(Path.Combine(dir, RequestsFile), metrics);
         WriteIterations(Path.Combine(dir, IterationsFile), metrics.Iterations);
+        CsvTable.Write(Path.Combine(dir, GpusFile), ["gpu", "node", "local_index", "role", "iterations", "busy_s", "bubble_s", "waiting_for_kv_s"],
+            metrics.Gpus, g => [g.Gpu, g.Node, g.LocalIndex, g.Role, g.Iterations, Units.Seconds(g.BusyNs), Units.Seconds(g.BubbleNs), Units.Seconds(g.WaitingForKvNs)]);
+        var makespanNs = Units.Ns(summary.MakespanS);
+        CsvTable.Write(Path.Combine(dir, LinksFile), ["link", "kind", "bandwidth_gb_per_s", "bytes", "utilisation"], result.Links,
+            l => [l.Name, l.Kind, l.BytesPerNs, l.BytesCarried, makespanNs > 0 ? l.BytesCarried / (l.BytesPerNs * makespanNs) : 0]);
+        CsvTable.Write(Path.Combine(dir, TransfersFile), ["request", "kind", "from", "to", "bytes", "start_s", "end_s"], metrics.Transfers,
+            t => [t.Request, t.Kind, t.From, t.To, t.Bytes, Units.Seconds(t.StartNs), Units.Seconds(t.EndNs)]);
+        CsvTable.Write(Path.Combine(dir, PoolFile), ["time_s", "node", "used_bytes"], metrics.PoolSamples,
+            p => [Units.Seconds(p.TimeNs), p.Node, p.UsedBytes]);
         var header = new RunHeader(config.Name, config.Policy.Name, config.Model.Name, config.Node.Gpu.Name, config.Seed);
         File.WriteAllText(Path.Combine(dir, SummaryJsonFile), JsonSerializer.Serialize(new { run = header, workload, summary }, Json) + "\n");
         CsvTable.Write(Path.Combine(dir, SummaryCsvFile), ["metric", "value"], Flatten(header, workload, summary), kv => [kv.Key, kv.Value]);
@@ -53,11 +69,11 @@ public static class ResultsWriter
 
     private static void WriteIterations(string path, IReadOnlyList<IterationRecord> iterations)
     {
-        string[] header = ["index", "start_s", "duration_s", "seqs", "prefill_seqs", "new_tokens", "kv_tokens_sum", "kv_tokens_max",
+        string[] header = ["gpu", "start_s", "duration_s", "seqs", "prefill_seqs", "new_tokens", "kv_tokens_sum", "kv_tokens_max",
             "dense_s", "decode_attention_s", "prefill_attention_s", "bubble_s", "kv_blocks_used", "waiting", "preempted"];
         CsvTable.Write(path, header, iterations, it =>
         [
-            it.Index, Units.Seconds(it.StartNs), Units.Seconds(it.DurationNs), it.Seqs, it.PrefillSeqs, it.NewTokens, it.KvTokensSum,
+            it.Gpu, Units.Seconds(it.StartNs), Units.Seconds(it.DurationNs), it.Seqs, it.PrefillSeqs, it.NewTokens, it.KvTokensSum,
             it.KvTokensMax, Units.Seconds(it.DenseNs), Units.Seconds(it.DecodeAttentionNs), Units.Seconds(it.PrefillAttentionNs),
             Units.Seconds(it.BubbleNs), it.KvBlocksUsed, it.Waiting, it.Preempted,
         ]);

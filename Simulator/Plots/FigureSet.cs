@@ -4,8 +4,10 @@ using Simulator.Output;
 namespace Simulator.Plots;
 
 /// <summary>
-/// The figures of a single run, drawn from its CSVs (so re-plotting needs no re-run):
-/// latency CDFs (TTFT, TPOT, E2E) and the iteration-time CDF, as PNG and SVG under figures/.
+/// The figures of a single run, drawn from its CSVs (so re-plotting needs no re-run), as PNG
+/// and SVG under figures/: latency CDFs (TTFT, TPOT, E2E), the iteration-time CDF per GPU
+/// role, the GPU-time breakdown with the three bubble levels, and, when KV moved, transfer
+/// throughput over time and host KV pool occupancy.
 /// </summary>
 public static class FigureSet
 {
@@ -15,12 +17,19 @@ public static class FigureSet
         var outDir = Path.Combine(resultsDir, Folder);
         Directory.CreateDirectory(outDir);
         var requests = ResultsTable.ReadColumns(Path.Combine(resultsDir, ResultsWriter.RequestsFile), "ttft_s", "tpot_s", "e2e_s");
-        var iterations = ResultsTable.ReadColumns(Path.Combine(resultsDir, ResultsWriter.IterationsFile), "duration_s");
-        return
-        [
-            .. FigureFiles.Save(LatencyCdf(requests), outDir, "latency_cdf"),
-            .. FigureFiles.Save(IterationCdf(iterations["duration_s"]), outDir, "iteration_time_cdf"),
-        ];
+        var iterations = ResultsTable.ReadRows(Path.Combine(resultsDir, ResultsWriter.IterationsFile));
+        var gpus = ResultsTable.ReadRows(Path.Combine(resultsDir, ResultsWriter.GpusFile));
+        var transfers = ResultsTable.ReadRows(Path.Combine(resultsDir, ResultsWriter.TransfersFile));
+        var pool = ResultsTable.ReadRows(Path.Combine(resultsDir, ResultsWriter.PoolFile));
+        var arrivals = ResultsTable.ReadColumns(Path.Combine(resultsDir, ResultsWriter.RequestsFile), "arrival_s", "finish_s");
+        var makespanS = arrivals["finish_s"].DefaultIfEmpty(0).Max() - arrivals["arrival_s"].DefaultIfEmpty(0).Min();
+        var figures = new List<string>();
+        figures.AddRange(FigureFiles.Save(LatencyCdf(requests), outDir, "latency_cdf"));
+        figures.AddRange(FigureFiles.Save(IterationCdf(iterations, gpus), outDir, "iteration_time_cdf"));
+        figures.AddRange(FigureFiles.Save(RunFigures.BubbleBreakdown(gpus, makespanS), outDir, "bubble_breakdown"));
+        if (transfers.Count > 0) figures.AddRange(FigureFiles.Save(RunFigures.TransferThroughput(transfers), outDir, "kv_transfer_throughput"));
+        if (pool.Count > 0) figures.AddRange(FigureFiles.Save(RunFigures.PoolOccupancy(pool), outDir, "kv_pool_occupancy"));
+        return figures;
     }
 
     private static Plot LatencyCdf(Dictionary<string, double[]> requests)
@@ -37,10 +46,13 @@ public static class FigureSet
         return plot;
     }
 
-    private static Plot IterationCdf(double[] durationsS)
+    private static Plot IterationCdf(List<Dictionary<string, string>> iterations, List<Dictionary<string, string>> gpus)
     {
         var plot = new Plot();
-        AddCdf(plot, durationsS.Select(s => s * 1000), "forward pass", Colors.C0);
+        var roleOf = gpus.ToDictionary(g => g["gpu"], g => g["role"]);
+        var palette = new[] { Colors.C0, Colors.C1, Colors.C2 };
+        foreach (var (group, i) in iterations.GroupBy(it => roleOf[it["gpu"]]).OrderBy(g => g.Key, StringComparer.Ordinal).Select((g, i) => (g, i)))
+            AddCdf(plot, group.Select(it => ResultsTable.Number(it["duration_s"]) * 1000), $"{group.Key} GPUs", palette[i % palette.Length]);
         plot.Title("Iteration time CDF");
         plot.XLabel("iteration time (ms)");
         plot.YLabel("fraction of iterations");

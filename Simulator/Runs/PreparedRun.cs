@@ -1,6 +1,7 @@
 using Simulator.Config;
 using Simulator.Randomness;
 using Simulator.Serving;
+using Simulator.Specs;
 using Simulator.Workload;
 
 namespace Simulator.Runs;
@@ -11,12 +12,20 @@ namespace Simulator.Runs;
 /// </summary>
 public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests, MemoryPlan Memory, WorkloadStats Workload)
 {
+    /// <summary>Host memory of each node given to the KV pool.</summary>
+    public long HostPoolBytes => (long)((Config.Deployment.HostPoolGib ?? Config.Node.HostMemory.CapacityGib) * Units.GiB);
+
     public static PreparedRun From(ExperimentConfig config)
     {
         var memory = MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine);
         var (requests, stats) = WorkloadBuilder.Build(config.Workload, config.Model, new RandomStreams(config.Seed));
         if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");
         memory.CheckFits(requests, "workload");
-        return new PreparedRun(config, requests, memory, stats);
+        var prepared = new PreparedRun(config, requests, memory, stats);
+        var largest = requests.Max(r => (long)r.PromptTokens) * config.Model.KvBytesPerToken;
+        if (config.Deployment.Handoff == KvHandoff.HostPool && largest > prepared.HostPoolBytes)
+            throw new ConfigException(null, "deployment.host_pool_gib",
+                $"the host KV pool ({prepared.HostPoolBytes / Units.GiB:0.###} GiB) cannot hold the largest prompt's KV ({largest / Units.GiB:0.###} GiB)");
+        return prepared;
     }
 }

@@ -1,5 +1,6 @@
 using Simulator.Cli;
 using Simulator.Config;
+using Simulator.Workload;
 
 namespace Simulator.Tests.Cli;
 
@@ -96,7 +97,17 @@ public sealed class CliTests
         {
             Assert.Equal(ExitCodes.Ok, CliApp.Start(["check", file]));
             var outDir = Path.Combine(dir.Path, Path.GetFileNameWithoutExtension(file));
-            string[] shorten = ExperimentLoader.StudyOf(file) is null ? ["--set", "workload.num_requests=20"] : [];
+            string[] shorten = [];
+            if (ExperimentLoader.StudyOf(file) is null)
+            {
+                var workload = ExperimentLoader.Load(file).Workload;
+                if (workload is TraceWorkload trace && !File.Exists(trace.Path))
+                {
+                    Console.WriteLine($"skipped {file}: its trace {trace.Path} is absent");
+                    continue;
+                }
+                shorten = ["--set", workload is TraceWorkload ? "workload.max_requests=300" : "workload.num_requests=20"];
+            }
             Assert.Equal(ExitCodes.Ok, CliApp.Start(["run", file, "--out", outDir, .. shorten]));
         }
     }

@@ -1,37 +1,57 @@
 using CsCheck;
+using Policies.Core;
 using Policies.Vllm;
 using Simulator.Config;
-using Simulator.CostModel;
 using Simulator.Runs;
 using Simulator.Serving;
+using Simulator.Specs;
 using Simulator.Workload;
 
 namespace Simulator.Tests.Serving;
 
-/// <summary>Invariants of a serving run over many random small workloads and memory sizes.</summary>
+/// <summary>Invariants of a serving run over many random small deployments, workloads and memory sizes.</summary>
 public sealed class ServingInvariantTests
 {
     private static readonly ExperimentConfig Base = ExperimentLoader.Load(RepoPaths.Quickstart, ["model.layers=2"]);
 
-    private static readonly Gen<(int Blocks, bool Chunked, int Budget, RequestSpec[] Requests)> Cases =
-        Gen.Select(Gen.Int[30, 120], Gen.Bool, Gen.Int[64, 2048], Gen.Int[1, 60]).SelectMany(t =>
-            Gen.Select(Gen.Long[0, 2_000_000_000], Gen.Int[1, 400], Gen.Int[1, 80]).Array[t.Item4].Select(raw =>
-                (t.Item1, t.Item2, t.Item3, raw.OrderBy(r => r.Item1)
-                    .Select((r, i) => new RequestSpec(i, r.Item1, r.Item2, r.Item3)).ToArray())));
+    private sealed record Case(int Blocks, bool Chunked, int Budget, GpuGroup[] Gpus, int Nodes, Router Router, KvHandoff Handoff,
+        double PoolTokens, RequestSpec[] Requests);
+
+    private static readonly Gen<GpuGroup[]> Deployments = Gen.OneOf(
+        Gen.Int[1, 3].Select(n => new[] { new GpuGroup(GpuRole.Colocated, n) }),
+        Gen.Select(Gen.Int[1, 3], Gen.Int[1, 3]).Select((p, d) => new[] { new GpuGroup(GpuRole.Prefill, p), new GpuGroup(GpuRole.Decode, d) }),
+        Gen.Select(Gen.Int[1, 2], Gen.Int[1, 2]).Select((p, d) =>
+            new[] { new GpuGroup(GpuRole.Prefill, p), new GpuGroup(GpuRole.Decode, d), new GpuGroup(GpuRole.Colocated, 1) }));
+
+    private static readonly Gen<RequestSpec[]> Workloads = Gen.Int[1, 60].SelectMany(n =>
+        Gen.Select(Gen.Long[0, 2_000_000_000], Gen.Int[1, 400], Gen.Int[1, 80]).Array[n].Select(raw =>
+            raw.OrderBy(r => r.Item1).Select((r, i) => new RequestSpec(i, r.Item1, r.Item2, r.Item3)).ToArray()));
+
+    private static readonly Gen<Case> Cases =
+        Gen.Select(Gen.Int[30, 120], Gen.Bool, Gen.Int[64, 2048], Deployments, Gen.Int[1, 2], Gen.Enum<Router>(), Gen.Enum<KvHandoff>())
+            .SelectMany(t => Gen.Select(Gen.Double[1, 4], Workloads).Select((pool, requests) =>
+                new Case(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, pool, requests)));
 
     [Fact]
     public void Every_Request_Should_Finish_Once_With_Its_Tokens_Within_Memory_And_In_Causal_Order()
     {
         Cases.Sample(c =>
         {
-            // Given a GPU with only c.Blocks blocks of 16 tokens (480..1920 tokens: preemption is common)
-            var config = Base with { Policy = new PolicyConfig("vllm", new VllmOptions(MaxNumBatchedTokens: c.Budget, ChunkedPrefill: c.Chunked)) };
+            // Given a GPU of only c.Blocks blocks of 16 tokens (preemption is common) and a host pool of a few prompts
+            var largestPrompt = c.Requests.Max(r => r.PromptTokens);
+            var poolBytes = Math.Ceiling(c.PoolTokens * largestPrompt) * Base.Model.KvBytesPerToken;
+            var config = Base with
+            {
+                Policy = new PolicyConfig("vllm", new VllmOptions(MaxNumBatchedTokens: c.Budget, ChunkedPrefill: c.Chunked)),
+                Deployment = new DeploymentConfig(c.Nodes, c.Gpus, c.Router, c.Handoff, poolBytes / Units.GiB),
+            };
             var memory = new MemoryPlan(0, 0, 0, 0, c.Blocks, 16);
+            var disaggregated = c.Gpus.Any(g => g.Role == GpuRole.Prefill);
 
             // When
             var result = SingleRun.Execute(new PreparedRun(config, c.Requests, memory, new WorkloadStats("test", c.Requests.Length, c.Requests.Length, 0, 0, 0)));
 
-            // Then
+            // Then every request finished once, with its tokens, in causal order
             var m = result.Metrics;
             Assert.Equal(c.Requests.Length, m.Finished);
             foreach (var r in c.Requests)
@@ -40,15 +60,25 @@ public sealed class ServingInvariantTests
                 Assert.True(m.FirstTokenNs[r.Id] > r.ArrivalNs, "first token after arrival");
                 Assert.True(m.FinishNs[r.Id] >= m.FirstTokenNs[r.Id], "finish after first token");
             }
-            var iterations = m.Iterations;
-            for (var i = 0; i < iterations.Count; i++)
+            // memory never over capacity, one pass at a time per GPU, token budgets kept
+            foreach (var gpu in m.Iterations.GroupBy(it => it.Gpu))
             {
-                Assert.InRange(iterations[i].KvBlocksUsed, 0, c.Blocks);
-                Assert.True(iterations[i].DurationNs > 0);
-                if (i > 0) Assert.True(iterations[i].StartNs >= iterations[i - 1].StartNs + iterations[i - 1].DurationNs, "one pass at a time");
-                if (c.Chunked) Assert.True(iterations[i].NewTokens <= c.Budget, "token budget respected");
+                var list = gpu.ToList();
+                for (var i = 0; i < list.Count; i++)
+                {
+                    Assert.InRange(list[i].KvBlocksUsed, 0, c.Blocks);
+                    Assert.True(list[i].DurationNs > 0);
+                    if (i > 0) Assert.True(list[i].StartNs >= list[i - 1].StartNs + list[i - 1].DurationNs, "one pass at a time");
+                    if (c.Chunked) Assert.True(list[i].NewTokens <= c.Budget, "token budget respected");
+                }
             }
-            Assert.Equal(iterations.Sum(it => it.DurationNs), m.BusyNs);
+            Assert.All(m.PoolSamples, s => Assert.InRange(s.UsedBytes, 0, (long)poolBytes));
+            Assert.Equal(m.Iterations.Sum(it => it.DurationNs), m.Gpus.Sum(g => g.BusyNs));
+            // and KV moved only by transfers: one handoff per request that left a prefill GPU
+            Assert.All(m.Transfers, t => Assert.True(t.EndNs >= t.StartNs));
+            var expectedPerHandoff = c.Handoff == KvHandoff.Peer ? 1 : 2;
+            foreach (var group in m.Transfers.GroupBy(t => t.Request)) Assert.Equal(expectedPerHandoff, group.Count());
+            if (!disaggregated) Assert.Empty(m.Transfers);
         }, iter: 150);
     }
 }

@@ -1,0 +1,195 @@
+using Policies.Core;
+using Policies.Memory;
+using Simulator.Config;
+using Simulator.CostModel;
+using Simulator.Engine;
+using Simulator.Fabric;
+using Simulator.Metrics;
+using Simulator.Runs;
+using Simulator.Specs;
+
+namespace Simulator.Serving;
+
+/// <summary>
+/// The simulated deployment: nodes of GPUs in roles, their links and host KV pools, a router,
+/// and the KV moves between them. KV only moves through transfers on the links: a prefill GPU's
+/// KV goes to a decode GPU directly (peer) or through the node's host pool, as configured.
+/// </summary>
+public sealed class Cluster
+{
+    private sealed record Node(int Index, NodeLinks Links, Container Pool, List<GpuWorker> Gpus)
+    {
+        public int Outstanding;
+        public readonly Dictionary<GpuWorker, List<GpuWorker>> DecodesOf = [];
+    }
+
+    private readonly Simulation sim;
+    private readonly PreparedRun run;
+    private readonly MetricsRecorder metrics;
+    private readonly TransferFabric fabric;
+    private readonly List<Node> nodes = [];
+    private readonly Dictionary<GpuWorker, Node> nodeOf = [];
+    /// <summary>Where a handed-off request's KV is: on a prefill GPU, or (null) in its node's host pool.</summary>
+    private readonly Dictionary<Request, GpuWorker?> kvHome = new(ReferenceEqualityComparer.Instance);
+    private int nextNode;
+    private int rotation;
+
+    public Cluster(Simulation sim, PreparedRun run, MetricsRecorder metrics, IReadOnlyList<GpuRecord> gpus)
+    {
+        this.sim = sim;
+        this.run = run;
+        this.metrics = metrics;
+        fabric = new TransferFabric(sim);
+        var config = run.Config;
+        var roles = config.Deployment.Roles();
+        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel);
+        for (var n = 0; n < config.Deployment.Nodes; n++)
+        {
+            var node = new Node(n, new NodeLinks(config.Node, roles.Count, config.Deployment.Nodes > 1 ? $"node{n}-" : ""),
+                new Container(sim, run.HostPoolBytes), []);
+            nodes.Add(node);
+            for (var g = 0; g < roles.Count; g++)
+            {
+                var blocks = new KvBlockManager(run.Memory.KvBlocks, run.Memory.BlockSizeTokens);
+                var policy = config.Policy.Descriptor.Create(config.Policy.Options, new PolicyContext(blocks, roles[g]));
+                var worker = new GpuWorker(sim, gpus[n * roles.Count + g], roles[g], policy, blocks, costModel, metrics, this);
+                node.Gpus.Add(worker);
+                nodeOf[worker] = node;
+            }
+            PairDecodes(node);
+        }
+        sim.Process(Arrivals());
+    }
+
+    /// <summary>GPUs per node and their roles, as records for the metrics.</summary>
+    public static IReadOnlyList<GpuRecord> Layout(ExperimentConfig config)
+    {
+        var roles = config.Deployment.Roles();
+        return Enumerable.Range(0, config.Deployment.Nodes)
+            .SelectMany(n => roles.Select((role, g) => new GpuRecord(n * roles.Count + g, n, g, ConfigNames.EnumName(role))))
+            .ToList();
+    }
+
+    /// <summary>Decode GPU j of a node takes the requests of prefill GPU j mod P.</summary>
+    private static void PairDecodes(Node node)
+    {
+        var prefill = node.Gpus.Where(g => g.Role == GpuRole.Prefill).ToList();
+        var decode = node.Gpus.Where(g => g.Role == GpuRole.Decode).ToList();
+        foreach (var p in prefill) node.DecodesOf[p] = [];
+        for (var j = 0; j < decode.Count; j++) node.DecodesOf[prefill[j % prefill.Count]].Add(decode[j]);
+        for (var p = 0; p < prefill.Count; p++)
+            if (node.DecodesOf[prefill[p]].Count == 0) node.DecodesOf[prefill[p]].Add(decode[p % decode.Count]);
+    }
+
+    private IEnumerable<SimEvent> Arrivals()
+    {
+        foreach (var spec in run.Requests)
+        {
+            if (spec.ArrivalNs > sim.Now) yield return sim.Timeout(spec.ArrivalNs - sim.Now);
+            var node = Route();
+            node.Outstanding++;
+            var gpu = EntryGpu(node);
+            gpu.Policy.Enqueue(new Request(spec.Id, spec.PromptTokens, spec.OutputTokens));
+            gpu.Wake();
+        }
+    }
+
+    private Node Route()
+    {
+        if (run.Config.Deployment.Router == Router.RoundRobin) return nodes[nextNode++ % nodes.Count];
+        var best = nodes[0];
+        foreach (var node in nodes) if (node.Outstanding < best.Outstanding) best = node;
+        return best;
+    }
+
+    /// <summary>
+    /// The GPU a new request enters at: the colocated or prefill GPU with the least load, counting
+    /// for a prefill GPU the requests of the decode GPUs it feeds; ties rotate so no GPU is favoured.
+    /// </summary>
+    private GpuWorker EntryGpu(Node node)
+    {
+        var entries = node.Gpus.Where(g => g.AcceptsArrivals).ToList();
+        int Load(GpuWorker g) => g.Outstanding + (node.DecodesOf.TryGetValue(g, out var decodes) ? decodes.Sum(d => d.Outstanding) : 0);
+        var start = rotation++ % entries.Count;
+        var best = entries[start];
+        for (var k = 1; k < entries.Count; k++)
+        {
+            var candidate = entries[(start + k) % entries.Count];
+            if (Load(candidate) < Load(best)) best = candidate;
+        }
+        return best;
+    }
+
+    private static GpuWorker LeastLoaded(IEnumerable<GpuWorker> gpus)
+    {
+        GpuWorker? best = null;
+        foreach (var gpu in gpus) if (best is null || gpu.Outstanding < best.Outstanding) best = gpu;
+        return best!;
+    }
+
+    public void Finished(GpuWorker gpu) => nodeOf[gpu].Outstanding--;
+
+    private long KvBytes(Request request) => request.ComputedTokens * run.Config.Model.KvBytesPerToken;
+
+    /// <summary>A prefill GPU finished a request's prefill: send it on to a paired decode GPU.</summary>
+    public void HandOff(Request request, GpuWorker prefill)
+    {
+        var node = nodeOf[prefill];
+        var decode = LeastLoaded(node.DecodesOf[prefill]);
+        if (run.Config.Deployment.Handoff == KvHandoff.Peer)
+        {
+            kvHome[request] = prefill;
+            decode.Policy.EnqueuePrefilled(request);
+            decode.Wake();
+        }
+        else sim.Process(ToHostPool(request, prefill, decode, node));
+    }
+
+    private IEnumerable<SimEvent> ToHostPool(Request request, GpuWorker prefill, GpuWorker decode, Node node)
+    {
+        var bytes = KvBytes(request);
+        var asked = sim.Now;
+        yield return node.Pool.Put(bytes);
+        metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
+        yield return fabric.Transfer(bytes, node.Links.GpuToHost(prefill.Record.LocalIndex));
+        metrics.Transfer(new TransferRecord(request.Id, "gpu_to_host", Name(prefill), $"host{node.Index}", bytes, asked, sim.Now));
+        prefill.Policy.Release(request);
+        prefill.Wake();
+        kvHome[request] = null;
+        decode.Policy.EnqueuePrefilled(request);
+        decode.Wake();
+    }
+
+    /// <summary>A decode GPU reserved blocks for a request: copy its KV in from where it is.</summary>
+    public void Pull(Request request, GpuWorker decode) => sim.Process(PullIn(request, decode));
+
+    private IEnumerable<SimEvent> PullIn(Request request, GpuWorker decode)
+    {
+        var node = nodeOf[decode];
+        if (!kvHome.Remove(request, out var from))
+            throw new InvalidOperationException($"Request {request.Id} was pulled but its KV is nowhere.");
+        var bytes = KvBytes(request);
+        var asked = sim.Now;
+        var local = decode.Record.LocalIndex;
+        yield return fabric.Transfer(bytes, from is null ? node.Links.HostToGpu(local) : node.Links.GpuToGpu(from.Record.LocalIndex, local));
+        metrics.Transfer(new TransferRecord(request.Id, from is null ? "host_to_gpu" : "gpu_to_gpu",
+            from is null ? $"host{node.Index}" : Name(from), Name(decode), bytes, asked, sim.Now));
+        if (from is null)
+        {
+            yield return node.Pool.Get(bytes);
+            metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
+        }
+        else
+        {
+            from.Policy.Release(request);
+            from.Wake();
+        }
+        decode.Policy.KvArrived(request);
+        decode.Wake();
+    }
+
+    /// <summary>Every link of every node, for utilisation.</summary>
+    public IEnumerable<Link> Links => nodes.SelectMany(n => n.Links.All);
+
+    private static string Name(GpuWorker gpu) => $"gpu{gpu.Record.Gpu}";
+}

@@ -1,0 +1,87 @@
+using Policies.Core;
+using Policies.Memory;
+using Simulator.CostModel;
+using Simulator.Engine;
+using Simulator.Metrics;
+
+namespace Simulator.Serving;
+
+/// <summary>
+/// One GPU's serving loop: ask the policy for a batch, start the KV pulls it asks for, hold the
+/// GPU for the cost model's time, apply the batch's tokens, hand finished prefills on. The GPU
+/// sleeps when nothing can run and wakes on an arrival, a KV arrival or freed memory.
+/// </summary>
+public sealed class GpuWorker
+{
+    private readonly Simulation sim;
+    private readonly ForwardCostModel costModel;
+    private readonly MetricsRecorder metrics;
+    private readonly Cluster cluster;
+    private SimEvent? wake;
+
+    public GpuWorker(Simulation sim, GpuRecord record, GpuRole role, IBatchPolicy policy, KvBlockManager blocks,
+        ForwardCostModel costModel, MetricsRecorder metrics, Cluster cluster)
+    {
+        this.sim = sim;
+        Record = record;
+        Role = role;
+        Policy = policy;
+        Blocks = blocks;
+        this.costModel = costModel;
+        this.metrics = metrics;
+        this.cluster = cluster;
+        sim.Process(Loop());
+    }
+
+    public GpuRecord Record { get; }
+
+    public GpuRole Role { get; }
+
+    public IBatchPolicy Policy { get; }
+
+    public KvBlockManager Blocks { get; }
+
+    /// <summary>Requests this GPU holds or will hold: queued, running or being pulled in.</summary>
+    public int Outstanding => Policy.WaitingCount + Policy.RunningCount + Policy.ArrivingCount;
+
+    public bool AcceptsArrivals => Role != GpuRole.Decode;
+
+    public void Wake()
+    {
+        if (wake is { IsTriggered: false }) wake.Succeed();
+    }
+
+    private IEnumerable<SimEvent> Loop()
+    {
+        while (true)
+        {
+            var batch = Policy.Schedule();
+            foreach (var request in batch.Pulls) cluster.Pull(request, this);
+            if (batch.IsEmpty)
+            {
+                if (metrics.AllFinished) yield break;
+                if (Policy.RunningCount > 0)
+                    throw new InvalidOperationException($"GPU {Record.Gpu}: the policy scheduled nothing while {Policy.RunningCount} requests run (t={sim.Now} ns).");
+                var idleSince = sim.Now;
+                var waitingForKv = Policy.ArrivingCount > 0;
+                wake = sim.Event();
+                yield return wake;
+                metrics.Idle(Record.Gpu, idleSince, sim.Now, waitingForKv);
+                continue;
+            }
+            var cost = costModel.Estimate(batch);
+            var start = sim.Now;
+            yield return sim.Timeout(cost.DurationNs);
+            for (var i = 0; i < batch.Entries.Count; i++)
+            {
+                var entry = batch.Entries[i];
+                if (entry.Request.Advance(entry.NewTokens) && metrics.TokenEmitted(entry.Request, sim.Now))
+                    cluster.Finished(this);
+            }
+            metrics.IterationDone(Record.Gpu, start, batch, cost, Blocks.UsedBlocks, Policy.WaitingCount);
+            Policy.Complete(batch);
+            if (Role == GpuRole.Prefill)
+                foreach (var request in Policy.TakeHandoffs()) cluster.HandOff(request, this);
+        }
+    }
+}
