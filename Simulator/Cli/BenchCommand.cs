@@ -19,6 +19,28 @@ public static class BenchCommand
             AnsiConsole.Write(table);
             return ExitCodes.Ok;
         });
-        return new Command("bench", "Benchmarks that print figures") { engine };
+        var experiment = new Argument<FileInfo[]>("experiment")
+        {
+            Description = "Experiment files (default: configs/azure-conv-disaggregated.yaml and configs/quickstart.yaml)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var sets = CliApp.SetOption();
+        var serving = new Command("serving", "Whole simulations: simulated/wall time, decode iterations/s, requests/s, memory") { experiment, sets };
+        serving.SetAction(parsed => CliApp.Guard(() =>
+        {
+            var files = parsed.GetValue(experiment) is { Length: > 0 } given
+                ? given.Select(f => f.FullName).ToArray()
+                : new[] { "configs/azure-conv-disaggregated.yaml", "configs/quickstart.yaml" }.Where(File.Exists).ToArray();
+            foreach (var file in files)
+            {
+                var f = ServingBenchmark.Measure(file, parsed.GetValue(sets) ?? []);
+                Console.WriteLine(
+                    $"{f.Experiment}: {f.Requests:N0} requests, {f.Iterations:N0} iterations, {f.SimulatedS:F0} s simulated in {f.WallS:F2} s wall " +
+                    $"= {f.SpeedUp:N0}x real time; {f.IterationsPerS:N0} iterations/s, {f.RequestsPerS:N0} requests/s; " +
+                    $"allocated {f.AllocatedBytes / 1048576.0:N0} MiB, peak working set {f.PeakWorkingSetBytes / 1048576.0:N0} MiB");
+            }
+            return ExitCodes.Ok;
+        }));
+        return new Command("bench", "Benchmarks that print figures") { engine, serving };
     }
 }

@@ -24,9 +24,11 @@ public enum AttentionMode
 
 /// <param name="KernelsPerLayer">Kernels one layer launches; each costs the GPU's kernel_launch_us (launch, ramp-up and tail).</param>
 /// <param name="IterationOverheadUs">Fixed host-side cost per forward pass (scheduling, sampling, output processing).</param>
+/// <param name="Calibration">A calibration file from RealRunner's profile; its fitted GPU parameters replace the catalog's.</param>
 public sealed record CostModelConfig(
     AttentionKernel AttentionKernel = AttentionKernel.PerHead,
     AttentionMode AttentionMode = AttentionMode.ClosedForm,
     [Range(1, 1 << 24)] int SplitKvPartitionTokens = 512,
     [Range(0, 1000)] int KernelsPerLayer = 6,
-    [Range(0.0, 1e7)] double IterationOverheadUs = 0);
+    [Range(0.0, 1e7)] double IterationOverheadUs = 0,
+    [Config.FilePath] string? Calibration = null);

@@ -1,3 +1,4 @@
+using Simulator.Calibration;
 using Simulator.Config;
 using Simulator.Randomness;
 using Simulator.Serving;
@@ -12,11 +13,21 @@ namespace Simulator.Runs;
 /// </summary>
 public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests, MemoryPlan Memory, WorkloadStats Workload)
 {
+    /// <summary>The config with a named calibration applied: its fitted GPU parameters replace the catalog's.</summary>
+    public static (ExperimentConfig Config, CalibrationTables? Calibration) Calibrate(ExperimentConfig config)
+    {
+        if (config.CostModel.Calibration is not { } path) return (config, null);
+        var tables = CalibrationTables.Load(path);
+        var node = config.Node with { Gpu = tables.Config.Gpu.ApplyTo(config.Node.Gpu) };
+        return (config with { Node = node }, tables);
+    }
+
     /// <summary>Host memory of each node given to the KV pool.</summary>
     public long HostPoolBytes => (long)((Config.Deployment.HostPoolGib ?? Config.Node.HostMemory.CapacityGib) * Units.GiB);
 
     public static PreparedRun From(ExperimentConfig config)
     {
+        (config, _) = Calibrate(config);
         var memory = MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine);
         var (requests, stats) = WorkloadBuilder.Build(config.Workload, config.Model, new RandomStreams(config.Seed));
         if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");

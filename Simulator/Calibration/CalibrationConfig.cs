@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+using Simulator.Config;
+using Simulator.Specs;
+
+namespace Simulator.Calibration;
+
+/// <summary>
+/// Fitted GPU parameters from a profile; each given field replaces the catalog's value.
+/// </summary>
+public sealed record GpuCalibration(
+    [Range(1.0, 1_000_000.0)] double? HbmBandwidthGbPerS = null,
+    [Range(0.001, 1_000_000.0)] double? DenseTflops = null,
+    [Range(0.01, 1_000_000.0)] double? PerBlockBandwidthGbPerS = null,
+    [Range(1, 64)] int? MaxResidentBlocksPerSm = null,
+    [Range(0.0, 1000.0)] double? KernelLaunchUs = null)
+{
+    public GpuSpec ApplyTo(GpuSpec gpu) => gpu with
+    {
+        HbmBandwidthGbPerS = HbmBandwidthGbPerS ?? gpu.HbmBandwidthGbPerS,
+        DenseTflops = DenseTflops ?? gpu.DenseTflops,
+        PerBlockBandwidthGbPerS = PerBlockBandwidthGbPerS ?? gpu.PerBlockBandwidthGbPerS,
+        MaxResidentBlocksPerSm = MaxResidentBlocksPerSm ?? gpu.MaxResidentBlocksPerSm,
+        KernelLaunchUs = KernelLaunchUs ?? gpu.KernelLaunchUs,
+    };
+}
+
+/// <summary>
+/// A calibration file, as RealRunner's <c>profile</c> writes it: the device it was measured on,
+/// fitted GPU parameters, and measured tables (paths relative to the file):
+/// <list type="bullet">
+/// <item><c>attention_table</c>: <c>kernel,batch,kv_mean,kv_max,time_us</c>, one layer's decode
+/// attention for a batch with that mean and maximum KV length (the length-spread grid);</item>
+/// <item><c>dense_table</c>: <c>tokens,time_us</c>, one layer's dense part;</item>
+/// <item><c>links_table</c>: <c>link,bytes,time_us</c>, one copy of that size
+/// (link: h2d, d2h, d2d or peer).</item>
+/// </list>
+/// </summary>
+public sealed record CalibrationConfig(
+    string Device,
+    string Backend,
+    GpuCalibration Gpu,
+    [FilePath] string? AttentionTable = null,
+    [FilePath] string? DenseTable = null,
+    [FilePath] string? LinksTable = null);

@@ -1,0 +1,89 @@
+using System.Globalization;
+using CsvHelper;
+using Simulator.Config;
+
+namespace Simulator.Calibration;
+
+public readonly record struct AttentionSample(string Kernel, int Batch, double KvMean, double KvMax, double TimeUs);
+
+public readonly record struct DenseSample(int Tokens, double TimeUs);
+
+public readonly record struct LinkSample(string Link, long Bytes, double TimeUs);
+
+/// <summary>A loaded calibration: its file's settings and its measured tables.</summary>
+public sealed record CalibrationTables(
+    string Path,
+    CalibrationConfig Config,
+    IReadOnlyList<AttentionSample> Attention,
+    IReadOnlyList<DenseSample> Dense,
+    IReadOnlyList<LinkSample> Links)
+{
+    private static readonly string[] Kernels = ["per_head", "split_kv"];
+    private static readonly string[] LinkKinds = ["h2d", "d2h", "d2d", "peer"];
+
+    /// <summary>Loads and checks a calibration file and its tables; errors name the file and line.</summary>
+    public static CalibrationTables Load(string path)
+    {
+        var config = new ConfigBinder(Catalog.Shipped()).Bind<CalibrationConfig>(YamlReader.ReadFile(path));
+        var attention = config.AttentionTable is { } a
+            ? ReadTable(a, ["kernel", "batch", "kv_mean", "kv_max", "time_us"], row =>
+            {
+                var kernel = row.Text("kernel", Kernels);
+                var batch = row.Int("batch");
+                var mean = row.Positive("kv_mean");
+                var max = row.Positive("kv_max");
+                if (max < mean) throw new FormatException($"kv_max ({max}) is below kv_mean ({mean})");
+                return new AttentionSample(kernel, batch, mean, max, row.Positive("time_us"));
+            })
+            : [];
+        var dense = config.DenseTable is { } d
+            ? ReadTable(d, ["tokens", "time_us"], row => new DenseSample(row.Int("tokens"), row.Positive("time_us")))
+            : [];
+        var links = config.LinksTable is { } l
+            ? ReadTable(l, ["link", "bytes", "time_us"], row => new LinkSample(row.Text("link", LinkKinds), row.Int("bytes"), row.Positive("time_us")))
+            : [];
+        return new CalibrationTables(path, config, attention, dense, links);
+    }
+
+    private sealed class Row(CsvReader csv)
+    {
+        public string Text(string column, string[] allowed)
+        {
+            var value = csv.GetField(column) ?? "";
+            return allowed.Contains(value) ? value : throw new FormatException($"'{column}' must be one of {string.Join(", ", allowed)}, found '{value}'");
+        }
+
+        public int Int(string column) =>
+            int.TryParse(csv.GetField(column), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0
+                ? v : throw new FormatException($"'{column}' must be a positive integer, found '{csv.GetField(column)}'");
+
+        public double Positive(string column) =>
+            double.TryParse(csv.GetField(column), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v > 0
+                ? v : throw new FormatException($"'{column}' must be a positive number, found '{csv.GetField(column)}'");
+    }
+
+    private static List<T> ReadTable<T>(string path, string[] columns, Func<Row, T> parse)
+    {
+        if (!File.Exists(path)) throw new ConfigException(null, "", $"calibration table '{path}' does not exist");
+        using var reader = new StreamReader(path);
+        using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
+        if (!csv.Read() || !csv.ReadHeader()) throw new ConfigException(new SourceLocation(path, 1, 1), "", "empty table: expected a header row");
+        var missing = columns.Where(c => !csv.HeaderRecord!.Contains(c)).ToList();
+        if (missing.Count > 0)
+            throw new ConfigException(new SourceLocation(path, 1, 1), "", $"missing column(s) {string.Join(", ", missing)}; expected {string.Join(",", columns)}");
+        var rows = new List<T>();
+        var row = new Row(csv);
+        while (csv.Read())
+        {
+            try
+            {
+                rows.Add(parse(row));
+            }
+            catch (FormatException e)
+            {
+                throw new ConfigException(new SourceLocation(path, csv.Parser.RawRow, 1), "", $"malformed row: {e.Message}");
+            }
+        }
+        return rows;
+    }
+}
