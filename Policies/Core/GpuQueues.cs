@@ -1,0 +1,97 @@
+using Policies.Memory;
+
+namespace Policies.Core;
+
+/// <summary>
+/// The request bookkeeping every policy on one GPU shares (composition, not a base class):
+/// new arrivals waiting FCFS, prefilled requests waiting to be pulled in, requests being
+/// pulled, running requests in admission order, and finished prefills to hand off. Policies
+/// decide what moves between these; the moves themselves live here once.
+/// </summary>
+public sealed class GpuQueues(PolicyContext context)
+{
+    private readonly List<Request> handoffsOut = [];
+
+    public KvBlockManager Blocks { get; } = context.Blocks;
+
+    public GpuRole Role { get; } = context.Role;
+
+    public LinkedList<Request> Waiting { get; } = new();
+
+    public LinkedList<Request> Remote { get; } = new();
+
+    public List<Request> Running { get; } = [];
+
+    public HashSet<Request> Arriving { get; } = new(ReferenceEqualityComparer.Instance);
+
+    public List<Request> Handoffs { get; } = [];
+
+    /// <summary>Running plus arriving: the requests holding seats on this GPU.</summary>
+    public int Seated => Running.Count + Arriving.Count;
+
+    public bool Idle => Running.Count == 0 && Arriving.Count == 0;
+
+    /// <summary>Admits a waiting request: reserve <paramref name="reserveTokens"/> of KV, run <paramref name="newTokens"/> of it now.</summary>
+    public void Admit(Request request, int reserveTokens, int newTokens, ForwardBatch batch)
+    {
+        Blocks.Reserve(request, reserveTokens);
+        request.Phase = RequestPhase.Running;
+        Running.Add(request);
+        batch.Add(request, newTokens);
+    }
+
+    /// <summary>Starts pulling a prefilled request in: reserve <paramref name="reserveTokens"/> here and list it as a pull.</summary>
+    public void Pull(Request request, int reserveTokens, ForwardBatch batch)
+    {
+        Blocks.Reserve(request, reserveTokens);
+        Arriving.Add(request);
+        batch.Pulls.Add(request);
+    }
+
+    public void KvArrived(Request request)
+    {
+        if (!Arriving.Remove(request)) throw new InvalidOperationException($"Request {request.Id} was not being pulled in.");
+        request.Phase = RequestPhase.Running;
+        Running.Add(request);
+    }
+
+    /// <summary>Frees finished requests and, on a prefill GPU, moves finished prefills to the handoff list.</summary>
+    public void Complete(ForwardBatch completed)
+    {
+        var prefillRole = Role == GpuRole.Prefill;
+        for (var i = 0; i < completed.Entries.Count; i++)
+        {
+            var request = completed.Entries[i].Request;
+            if (request.Phase == RequestPhase.Finished) Blocks.Free(request);
+            else if (prefillRole && !request.InPrefill) Handoffs.Add(request);
+        }
+        var kept = 0;
+        for (var i = 0; i < Running.Count; i++)
+        {
+            var request = Running[i];
+            if (request.Phase != RequestPhase.Finished && !(prefillRole && !request.InPrefill)) Running[kept++] = request;
+        }
+        Running.RemoveRange(kept, Running.Count - kept);
+    }
+
+    public IReadOnlyList<Request> TakeHandoffs()
+    {
+        handoffsOut.Clear();
+        handoffsOut.AddRange(Handoffs);
+        Handoffs.Clear();
+        return handoffsOut;
+    }
+
+    /// <summary>Preemption by recompute: drop the request's KV and queue it first among the waiting.</summary>
+    public void Preempt(Request victim, ForwardBatch batch)
+    {
+        Running.RemoveAt(Running.LastIndexOf(victim));
+        Blocks.Free(victim);
+        victim.ResetForRecompute();
+        Waiting.AddFirst(victim);
+        batch.Preempted.Add(victim);
+    }
+
+    /// <summary>Blocks to keep free when admitting, unless nothing else holds the GPU (then a request must be able to start).</summary>
+    public int Reserve(int watermarkBlocks, ForwardBatch batch) => Idle && batch.IsEmpty ? 0 : watermarkBlocks;
+}
