@@ -1,14 +1,20 @@
 using Policies.Core;
+using Policies.DistServe;
+using Policies.FastGen;
+using Policies.Orca;
+using Policies.Sarathi;
 using Policies.Vllm;
 
 namespace Policies;
 
 /// <summary>A policy as the YAML names it: its options record type and how to build it.</summary>
+/// <param name="NeedsDisaggregation">True when the policy only makes sense with prefill and decode GPUs.</param>
 public sealed record PolicyDescriptor(
     string Name,
     string Summary,
     Type OptionsType,
-    Func<object, PolicyContext, IBatchPolicy> Create)
+    Func<object, PolicyContext, IBatchPolicy> Create,
+    bool NeedsDisaggregation = false)
 {
     public object DefaultOptions() => Activator.CreateInstance(OptionsType, CtorDefaults(OptionsType))!;
 
@@ -23,13 +29,22 @@ public static class PolicyRegistry
     [
         Describe<VllmOptions>("vllm", "FCFS continuous batching, paged KV, preemption by recompute (vLLM)",
             (o, ctx) => new VllmPolicy(o, ctx)),
+        Describe<OrcaOptions>("orca", "iteration-level scheduling, KV reserved for the maximum length at admission (Orca)",
+            (o, ctx) => new OrcaPolicy(o, ctx)),
+        Describe<SarathiOptions>("sarathi", "stall-free hybrid batches, one chunked prefill under a token budget (Sarathi-Serve)",
+            (o, ctx) => new SarathiPolicy(o, ctx)),
+        Describe<FastGenOptions>("fastgen", "Dynamic SplitFuse: fixed token budget, long prompts split, short fused (DeepSpeed-FastGen)",
+            (o, ctx) => new FastGenPolicy(o, ctx)),
+        Describe<DistServeOptions>("distserve", "prefill and decode GPUs, KV moved after prefill, FCFS decode (DistServe)",
+            (o, ctx) => new DistServePolicy(o, ctx), needsDisaggregation: true),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);
 
     public static PolicyDescriptor? Find(string name) => All.FirstOrDefault(p => p.Name == name);
 
-    private static PolicyDescriptor Describe<TOptions>(string name, string summary, Func<TOptions, PolicyContext, IBatchPolicy> create)
+    private static PolicyDescriptor Describe<TOptions>(string name, string summary, Func<TOptions, PolicyContext, IBatchPolicy> create,
+        bool needsDisaggregation = false)
         where TOptions : class =>
-        new(name, summary, typeof(TOptions), (options, context) => create((TOptions)options, context));
+        new(name, summary, typeof(TOptions), (options, context) => create((TOptions)options, context), needsDisaggregation);
 }

@@ -28,5 +28,8 @@ public sealed record ExperimentConfig(
         if (Name.Length == 0 || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
             yield return ("name", $"'{Name}' is not a usable folder name; use letters, digits, '-', '_' or '.'");
         foreach (var (field, problem) in Deployment.Check(Node.GpuCount)) yield return ($"deployment.{field}", problem);
+        var roles = Deployment.Roles();
+        if (Policy.Descriptor.NeedsDisaggregation && (!roles.Contains(Policies.Core.GpuRole.Prefill) || roles.Contains(Policies.Core.GpuRole.Colocated)))
+            yield return ("policy.name", $"{Policy.Name} needs prefill and decode GPUs and no colocated ones: set deployment.gpus, e.g. [{{ role: prefill, count: 4 }}, {{ role: decode, count: 4 }}]");
     }
 }

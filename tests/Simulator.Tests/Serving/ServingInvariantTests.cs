@@ -1,5 +1,9 @@
 using CsCheck;
 using Policies.Core;
+using Policies.DistServe;
+using Policies.FastGen;
+using Policies.Orca;
+using Policies.Sarathi;
 using Policies.Vllm;
 using Simulator.Config;
 using Simulator.Runs;
@@ -9,13 +13,31 @@ using Simulator.Workload;
 
 namespace Simulator.Tests.Serving;
 
-/// <summary>Invariants of a serving run over many random small deployments, workloads and memory sizes.</summary>
+/// <summary>Invariants of a serving run, for every policy, over many random small deployments, workloads and memory sizes.</summary>
 public sealed class ServingInvariantTests
 {
     private static readonly ExperimentConfig Base = ExperimentLoader.Load(RepoPaths.Quickstart, ["model.layers=2"]);
 
-    private sealed record Case(int Blocks, bool Chunked, int Budget, GpuGroup[] Gpus, int Nodes, Router Router, KvHandoff Handoff,
-        double PoolTokens, RequestSpec[] Requests);
+    private sealed record Case(int Blocks, PolicyConfig Policy, GpuGroup[] Gpus, int Nodes, Router Router, KvHandoff Handoff,
+        double PoolTokens, RequestSpec[] Requests)
+    {
+        /// <summary>The policy's per-pass token budget, when it has one that bounds every pass.</summary>
+        public int? Budget => Policy.Options switch
+        {
+            VllmOptions { ChunkedPrefill: true } v => v.MaxNumBatchedTokens,
+            SarathiOptions s => s.TokenBudget,
+            FastGenOptions f => f.TokenBudget,
+            _ => null,
+        };
+    }
+
+    private static readonly Gen<PolicyConfig> Policies = Gen.Int[64, 2048].SelectMany(budget => Gen.OneOf<PolicyConfig>(
+        Gen.Const(new PolicyConfig("vllm", new VllmOptions(MaxNumBatchedTokens: budget))),
+        Gen.Const(new PolicyConfig("vllm", new VllmOptions(MaxNumBatchedTokens: budget, ChunkedPrefill: true))),
+        Gen.Const(new PolicyConfig("orca", new OrcaOptions(MaxNumBatchedTokens: budget, MaxSequenceTokens: 64))),
+        Gen.Const(new PolicyConfig("sarathi", new SarathiOptions(TokenBudget: budget))),
+        Gen.Const(new PolicyConfig("fastgen", new FastGenOptions(TokenBudget: budget))),
+        Gen.Const(new PolicyConfig("distserve", new DistServeOptions(PrefillTokenBudget: budget, ReserveFullOutput: budget % 2 == 0)))));
 
     private static readonly Gen<GpuGroup[]> Deployments = Gen.OneOf(
         Gen.Int[1, 3].Select(n => new[] { new GpuGroup(GpuRole.Colocated, n) }),
@@ -28,9 +50,11 @@ public sealed class ServingInvariantTests
             raw.OrderBy(r => r.Item1).Select((r, i) => new RequestSpec(i, r.Item1, r.Item2, r.Item3)).ToArray()));
 
     private static readonly Gen<Case> Cases =
-        Gen.Select(Gen.Int[30, 120], Gen.Bool, Gen.Int[64, 2048], Deployments, Gen.Int[1, 2], Gen.Enum<Router>(), Gen.Enum<KvHandoff>())
+        Gen.Select(Gen.Int[30, 120], Policies, Deployments, Gen.Int[1, 2], Gen.Enum<Router>(), Gen.Enum<KvHandoff>())
+            .Select(t => t.Item2.Descriptor.NeedsDisaggregation && t.Item3[^1].Role == GpuRole.Colocated ? t with { Item3 = t.Item3[..^1] } : t)
+            .Where(t => !t.Item2.Descriptor.NeedsDisaggregation || (t.Item3.Length > 0 && t.Item3[0].Role == GpuRole.Prefill))
             .SelectMany(t => Gen.Select(Gen.Double[1, 4], Workloads).Select((pool, requests) =>
-                new Case(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, t.Item7, pool, requests)));
+                new Case(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, pool, requests)));
 
     [Fact]
     public void Every_Request_Should_Finish_Once_With_Its_Tokens_Within_Memory_And_In_Causal_Order()
@@ -42,7 +66,7 @@ public sealed class ServingInvariantTests
             var poolBytes = Math.Ceiling(c.PoolTokens * largestPrompt) * Base.Model.KvBytesPerToken;
             var config = Base with
             {
-                Policy = new PolicyConfig("vllm", new VllmOptions(MaxNumBatchedTokens: c.Budget, ChunkedPrefill: c.Chunked)),
+                Policy = c.Policy,
                 Deployment = new DeploymentConfig(c.Nodes, c.Gpus, c.Router, c.Handoff, poolBytes / Units.GiB),
             };
             var memory = new MemoryPlan(0, 0, 0, 0, c.Blocks, 16);
@@ -69,7 +93,7 @@ public sealed class ServingInvariantTests
                     Assert.InRange(list[i].KvBlocksUsed, 0, c.Blocks);
                     Assert.True(list[i].DurationNs > 0);
                     if (i > 0) Assert.True(list[i].StartNs >= list[i - 1].StartNs + list[i - 1].DurationNs, "one pass at a time");
-                    if (c.Chunked) Assert.True(list[i].NewTokens <= c.Budget, "token budget respected");
+                    if (c.Budget is { } budget) Assert.True(list[i].NewTokens <= budget, "token budget respected");
                 }
             }
             Assert.All(m.PoolSamples, s => Assert.InRange(s.UsedBytes, 0, (long)poolBytes));
@@ -79,6 +103,6 @@ public sealed class ServingInvariantTests
             var expectedPerHandoff = c.Handoff == KvHandoff.Peer ? 1 : 2;
             foreach (var group in m.Transfers.GroupBy(t => t.Request)) Assert.Equal(expectedPerHandoff, group.Count());
             if (!disaggregated) Assert.Empty(m.Transfers);
-        }, iter: 150);
+        }, iter: 300);
     }
 }

@@ -1,0 +1,123 @@
+using Policies.Core;
+using Policies.DistServe;
+using Policies.FastGen;
+using Policies.Memory;
+using Policies.Orca;
+using Policies.Sarathi;
+
+namespace Policies.Tests.Baselines;
+
+/// <summary>Hand-made situations where each baseline's right decision is known.</summary>
+public sealed class BaselinePolicyTests
+{
+    private static void Execute(IBatchPolicy policy, ForwardBatch batch)
+    {
+        foreach (var entry in batch.Entries) entry.Request.Advance(entry.NewTokens);
+        policy.Complete(batch);
+    }
+
+    [Fact]
+    public void Orca_Should_Reserve_The_Maximum_Length_And_Mix_Prefill_With_Decodes()
+    {
+        var blocks = new KvBlockManager(1000, 16);
+        var policy = new OrcaPolicy(new OrcaOptions(MaxSequenceTokens: 512), new PolicyContext(blocks));
+        var first = new Request(0, 100, 50);
+        policy.Enqueue(first);
+        Execute(policy, policy.Schedule());
+        Assert.Equal(32, blocks.BlocksOf(first).Count); // 512 tokens reserved, not 100
+
+        policy.Enqueue(new Request(1, 200, 1000));
+        var batch = policy.Schedule();
+
+        Assert.Equal([(0, 1), (1, 200)], batch.Entries.Select(e => (e.Request.Id, e.NewTokens)));
+        Assert.Equal(32 + 75, blocks.UsedBlocks); // the long one reserves its own 1,199-token maximum
+    }
+
+    [Fact]
+    public void Sarathi_Should_Chunk_Only_One_Prompt_And_Put_Decodes_First()
+    {
+        var policy = new SarathiPolicy(new SarathiOptions(TokenBudget: 100), new PolicyContext(new KvBlockManager(1000, 16)));
+        policy.Enqueue(new Request(0, 10, 20));
+        Execute(policy, policy.Schedule());
+        policy.Enqueue(new Request(1, 30, 5));
+        policy.Enqueue(new Request(2, 500, 5));
+        policy.Enqueue(new Request(3, 40, 5));
+
+        var first = policy.Schedule();
+        Assert.Equal([(0, 1), (1, 30), (2, 69)], first.Entries.Select(e => (e.Request.Id, e.NewTokens)));
+        Execute(policy, first);
+
+        // Request 2 is still being chunked, so 3 may join only whole, and it does not fit after 2's chunk.
+        var second = policy.Schedule();
+        Assert.Equal([(0, 1), (1, 1), (2, 98)], second.Entries.Select(e => (e.Request.Id, e.NewTokens)));
+    }
+
+    [Fact]
+    public void FastGen_Should_Fill_The_Budget_Splitting_Any_Prompt_And_Reserve_Whole_Prompts()
+    {
+        var blocks = new KvBlockManager(1000, 16);
+        var policy = new FastGenPolicy(new FastGenOptions(TokenBudget: 100), new PolicyContext(blocks));
+        var a = new Request(0, 80, 5);
+        var b = new Request(1, 300, 5);
+        policy.Enqueue(a);
+        policy.Enqueue(b);
+
+        var batch = policy.Schedule();
+
+        Assert.Equal([(0, 80), (1, 20)], batch.Entries.Select(e => (e.Request.Id, e.NewTokens)));
+        Assert.Equal(100, batch.TokenCount);
+        Assert.Equal(19, blocks.BlocksOf(b).Count); // all 300 prompt tokens reserved up front
+    }
+
+    [Fact]
+    public void DistServe_Decode_Gpu_Should_Pull_With_The_Whole_Output_Reserved()
+    {
+        var blocks = new KvBlockManager(1000, 16);
+        var policy = new DistServePolicy(new DistServeOptions(), new PolicyContext(blocks, GpuRole.Decode));
+        var prefillGpu = new VllmLikePrefill();
+        var request = prefillGpu.Prefill(new Request(0, 100, 60));
+
+        policy.EnqueuePrefilled(request);
+        var batch = policy.Schedule();
+
+        Assert.Equal([request], batch.Pulls);
+        Assert.True(batch.IsEmpty);
+        Assert.Equal(10, blocks.BlocksOf(request).Count); // 159 tokens: 100 prompt + 60 output - 1
+        policy.KvArrived(request);
+        Assert.Equal([(0, 1)], policy.Schedule().Entries.Select(e => (e.Request.Id, e.NewTokens)));
+    }
+
+    [Fact]
+    public void DistServe_Prefill_Gpu_Should_Hand_Off_After_The_First_Token()
+    {
+        var blocks = new KvBlockManager(1000, 16);
+        var policy = new DistServePolicy(new DistServeOptions(PrefillTokenBudget: 250), new PolicyContext(blocks, GpuRole.Prefill));
+        for (var i = 0; i < 3; i++) policy.Enqueue(new Request(i, 100, 10));
+
+        var batch = policy.Schedule();
+        Assert.Equal(2, batch.Entries.Count); // 200 of the 250-token budget; the third does not fit whole
+        Execute(policy, batch);
+
+        var handoffs = policy.TakeHandoffs();
+        Assert.Equal([0, 1], handoffs.Select(r => r.Id));
+        Assert.Equal(0, policy.RunningCount);
+        Assert.True(blocks.UsedBlocks > 0);
+        foreach (var r in handoffs.ToList()) policy.Release(r);
+        Assert.Equal(0, blocks.UsedBlocks);
+    }
+
+    /// <summary>Prefills a request the way a prefill GPU would, so it arrives with its KV computed.</summary>
+    private sealed class VllmLikePrefill
+    {
+        private readonly Policies.Vllm.VllmPolicy policy = new(new Policies.Vllm.VllmOptions(), new PolicyContext(new KvBlockManager(1000, 16), GpuRole.Prefill));
+
+        public Request Prefill(Request request)
+        {
+            policy.Enqueue(request);
+            var batch = policy.Schedule();
+            foreach (var entry in batch.Entries) entry.Request.Advance(entry.NewTokens);
+            policy.Complete(batch);
+            return policy.TakeHandoffs().Single();
+        }
+    }
+}
