@@ -24,8 +24,8 @@ public interface IBatchPolicy
     /// <summary>A request prefilled elsewhere, its KV on another GPU or in host memory, to decode here.</summary>
     void EnqueuePrefilled(Request request);
 
-    /// <summary>The next forward pass; its entries are empty when nothing can run now.</summary>
-    ForwardBatch Schedule();
+    /// <summary>The next forward pass at time <paramref name="nowNs"/> (a plain number: policies keep no clock); its entries are empty when nothing can run now.</summary>
+    ForwardBatch Schedule(long nowNs);
 
     /// <summary>The batch ran and its requests were advanced; release finished requests.</summary>
     void Complete(ForwardBatch batch);

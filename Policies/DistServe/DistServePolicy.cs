@@ -26,7 +26,7 @@ public sealed class DistServePolicy(DistServeOptions options, PolicyContext cont
 
     public void EnqueuePrefilled(Request request) => q.Remote.AddLast(request);
 
-    public ForwardBatch Schedule()
+    public ForwardBatch Schedule(long nowNs)
     {
         batch.Clear();
         if (context.Role == GpuRole.Decode)

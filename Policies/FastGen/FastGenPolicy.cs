@@ -25,7 +25,7 @@ public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context)
 
     public void EnqueuePrefilled(Request request) => q.Remote.AddLast(request);
 
-    public ForwardBatch Schedule()
+    public ForwardBatch Schedule(long nowNs)
     {
         batch.Clear();
         Fcfs.PullRemote(q, batch, options.MaxNumSeqs, watermarkBlocks);

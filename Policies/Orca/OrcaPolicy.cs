@@ -30,7 +30,7 @@ public sealed class OrcaPolicy(OrcaOptions options, PolicyContext context) : IBa
     private int ReserveTokens(Request request) =>
         Math.Min(capacityTokens, Math.Max(request.MaxKvTokens, Math.Max(options.MaxSequenceTokens, request.TotalTokens)));
 
-    public ForwardBatch Schedule()
+    public ForwardBatch Schedule(long nowNs)
     {
         batch.Clear();
         Fcfs.PullRemote(q, batch, options.MaxBatchSize, 0, ReserveTokens);

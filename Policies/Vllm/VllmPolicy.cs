@@ -31,7 +31,7 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : IBa
 
     public void EnqueuePrefilled(Request request) => q.Remote.AddLast(request);
 
-    public ForwardBatch Schedule()
+    public ForwardBatch Schedule(long nowNs)
     {
         batch.Clear();
         Fcfs.PullRemote(q, batch, options.MaxNumSeqs, watermarkBlocks);

@@ -91,5 +91,10 @@ public sealed class MetricsRecorder
 
     public void Transfer(TransferRecord record) => transfers.Add(record);
 
+    /// <summary>Wall-clock time of each policy decision, in microseconds (measured, so not deterministic).</summary>
+    public List<double> SchedulingUs { get; } = [];
+
+    public void SchedulingTook(TimeSpan elapsed) => SchedulingUs.Add(elapsed.TotalMicroseconds);
+
     public void PoolChanged(long nowNs, int node, long usedBytes) => pool.Add((nowNs, node, usedBytes));
 }

@@ -25,6 +25,9 @@ public static class ResultsWriter
     public const string TransfersFile = "transfers.csv";
     public const string PoolFile = "kv_pool.csv";
 
+    /// <summary>Wall-clock measurements (scheduling overhead, run time): the one file that differs between identical runs.</summary>
+    public const string TimingFile = "timing.json";
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -47,6 +50,16 @@ public static class ResultsWriter
             t => [t.Request, t.Kind, t.From, t.To, t.Bytes, Units.Seconds(t.StartNs), Units.Seconds(t.EndNs)]);
         CsvTable.Write(Path.Combine(dir, PoolFile), ["time_s", "node", "used_bytes"], metrics.PoolSamples,
             p => [Units.Seconds(p.TimeNs), p.Node, p.UsedBytes]);
+        var decisions = metrics.SchedulingUs;
+        var timing = new
+        {
+            note = "wall-clock measurements on the simulating machine; not deterministic",
+            simulation_wall_s = result.WallSeconds,
+            scheduling_us = Distribution.Of(decisions),
+            scheduling_max_us = decisions.Count > 0 ? decisions.Max() : 0,
+            scheduling_under_5ms_share = decisions.Count > 0 ? decisions.Count(x => x < 5000) / (double)decisions.Count : 1,
+        };
+        File.WriteAllText(Path.Combine(dir, TimingFile), JsonSerializer.Serialize(timing, Json) + "\n");
         var header = new RunHeader(config.Name, config.Policy.Name, config.Model.Name, config.Node.Gpu.Name, config.Seed);
         File.WriteAllText(Path.Combine(dir, SummaryJsonFile), JsonSerializer.Serialize(new { run = header, workload, summary }, Json) + "\n");
         CsvTable.Write(Path.Combine(dir, SummaryCsvFile), ["metric", "value"], Flatten(header, workload, summary), kv => [kv.Key, kv.Value]);

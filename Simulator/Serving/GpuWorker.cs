@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Policies.Core;
 using Policies.Memory;
 using Simulator.CostModel;
@@ -55,7 +56,9 @@ public sealed class GpuWorker
     {
         while (true)
         {
-            var batch = Policy.Schedule();
+            var decisionStart = Stopwatch.GetTimestamp();
+            var batch = Policy.Schedule(sim.Now);
+            metrics.SchedulingTook(Stopwatch.GetElapsedTime(decisionStart));
             foreach (var request in batch.Pulls) cluster.Pull(request, this);
             if (batch.IsEmpty)
             {

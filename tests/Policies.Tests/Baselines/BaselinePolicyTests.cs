@@ -23,11 +23,11 @@ public sealed class BaselinePolicyTests
         var policy = new OrcaPolicy(new OrcaOptions(MaxSequenceTokens: 512), new PolicyContext(blocks));
         var first = new Request(0, 100, 50);
         policy.Enqueue(first);
-        Execute(policy, policy.Schedule());
+        Execute(policy, policy.Schedule(0));
         Assert.Equal(32, blocks.BlocksOf(first).Count); // 512 tokens reserved, not 100
 
         policy.Enqueue(new Request(1, 200, 1000));
-        var batch = policy.Schedule();
+        var batch = policy.Schedule(0);
 
         Assert.Equal([(0, 1), (1, 200)], batch.Entries.Select(e => (e.Request.Id, e.NewTokens)));
         Assert.Equal(32 + 75, blocks.UsedBlocks); // the long one reserves its own 1,199-token maximum
@@ -38,17 +38,17 @@ public sealed class BaselinePolicyTests
     {
         var policy = new SarathiPolicy(new SarathiOptions(TokenBudget: 100), new PolicyContext(new KvBlockManager(1000, 16)));
         policy.Enqueue(new Request(0, 10, 20));
-        Execute(policy, policy.Schedule());
+        Execute(policy, policy.Schedule(0));
         policy.Enqueue(new Request(1, 30, 5));
         policy.Enqueue(new Request(2, 500, 5));
         policy.Enqueue(new Request(3, 40, 5));
 
-        var first = policy.Schedule();
+        var first = policy.Schedule(0);
         Assert.Equal([(0, 1), (1, 30), (2, 69)], first.Entries.Select(e => (e.Request.Id, e.NewTokens)));
         Execute(policy, first);
 
         // Request 2 is still being chunked, so 3 may join only whole, and it does not fit after 2's chunk.
-        var second = policy.Schedule();
+        var second = policy.Schedule(0);
         Assert.Equal([(0, 1), (1, 1), (2, 98)], second.Entries.Select(e => (e.Request.Id, e.NewTokens)));
     }
 
@@ -62,7 +62,7 @@ public sealed class BaselinePolicyTests
         policy.Enqueue(a);
         policy.Enqueue(b);
 
-        var batch = policy.Schedule();
+        var batch = policy.Schedule(0);
 
         Assert.Equal([(0, 80), (1, 20)], batch.Entries.Select(e => (e.Request.Id, e.NewTokens)));
         Assert.Equal(100, batch.TokenCount);
@@ -78,13 +78,13 @@ public sealed class BaselinePolicyTests
         var request = prefillGpu.Prefill(new Request(0, 100, 60));
 
         policy.EnqueuePrefilled(request);
-        var batch = policy.Schedule();
+        var batch = policy.Schedule(0);
 
         Assert.Equal([request], batch.Pulls);
         Assert.True(batch.IsEmpty);
         Assert.Equal(10, blocks.BlocksOf(request).Count); // 159 tokens: 100 prompt + 60 output - 1
         policy.KvArrived(request);
-        Assert.Equal([(0, 1)], policy.Schedule().Entries.Select(e => (e.Request.Id, e.NewTokens)));
+        Assert.Equal([(0, 1)], policy.Schedule(0).Entries.Select(e => (e.Request.Id, e.NewTokens)));
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class BaselinePolicyTests
         var policy = new DistServePolicy(new DistServeOptions(PrefillTokenBudget: 250), new PolicyContext(blocks, GpuRole.Prefill));
         for (var i = 0; i < 3; i++) policy.Enqueue(new Request(i, 100, 10));
 
-        var batch = policy.Schedule();
+        var batch = policy.Schedule(0);
         Assert.Equal(2, batch.Entries.Count); // 200 of the 250-token budget; the third does not fit whole
         Execute(policy, batch);
 
@@ -114,7 +114,7 @@ public sealed class BaselinePolicyTests
         public Request Prefill(Request request)
         {
             policy.Enqueue(request);
-            var batch = policy.Schedule();
+            var batch = policy.Schedule(0);
             foreach (var entry in batch.Entries) entry.Request.Advance(entry.NewTokens);
             policy.Complete(batch);
             return policy.TakeHandoffs().Single();

@@ -12,7 +12,7 @@ public sealed class RequestTests
         var policy = new VllmPolicy(new VllmOptions(), new PolicyContext(new KvBlockManager(1000, 16)));
         var request = new Request(0, prompt, output);
         policy.Enqueue(request);
-        policy.Schedule();
+        policy.Schedule(0);
         return request;
     }
 

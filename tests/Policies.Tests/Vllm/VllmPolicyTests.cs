@@ -20,18 +20,18 @@ public sealed class VllmPolicyTests
         var policy = new VllmPolicy(new VllmOptions(), new PolicyContext(new KvBlockManager(100, 16)));
         var first = new Request(0, 50, 10);
         policy.Enqueue(first);
-        Execute(policy, policy.Schedule());
+        Execute(policy, policy.Schedule(0));
         policy.Enqueue(new Request(1, 30, 10));
         policy.Enqueue(new Request(2, 40, 10));
 
         // When
-        var batch = policy.Schedule();
+        var batch = policy.Schedule(0);
 
         // Then the next pass is the two prefills, in order, without the running decode (vLLM v0)
         Assert.Equal([1, 2], batch.Entries.Select(e => e.Request.Id));
         Assert.All(batch.Entries, e => Assert.True(e.IsPrefill));
         Execute(policy, batch);
-        Assert.Equal([0, 1, 2], policy.Schedule().Entries.Select(e => e.Request.Id));
+        Assert.Equal([0, 1, 2], policy.Schedule(0).Entries.Select(e => e.Request.Id));
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class VllmPolicyTests
         var policy = new VllmPolicy(new VllmOptions(MaxNumSeqs: 2, MaxNumBatchedTokens: 100), new PolicyContext(new KvBlockManager(100, 16)));
         for (var i = 0; i < 4; i++) policy.Enqueue(new Request(i, 40, 5));
 
-        var batch = policy.Schedule();
+        var batch = policy.Schedule(0);
 
         Assert.Equal(2, batch.Entries.Count);
         Assert.Equal(80, batch.TokenCount);
@@ -57,10 +57,10 @@ public sealed class VllmPolicyTests
         var late = new Request(1, 8, 5);
         policy.Enqueue(early);
         policy.Enqueue(late);
-        Execute(policy, policy.Schedule());
+        Execute(policy, policy.Schedule(0));
 
         // When both need a third block for their next token
-        var batch = policy.Schedule();
+        var batch = policy.Schedule(0);
 
         // Then the later one is preempted by recompute and the earlier one decodes
         Assert.Equal([late], batch.Preempted);
@@ -77,11 +77,11 @@ public sealed class VllmPolicyTests
     {
         var policy = new VllmPolicy(new VllmOptions(MaxNumBatchedTokens: 64, ChunkedPrefill: true), new PolicyContext(new KvBlockManager(100, 16)));
         policy.Enqueue(new Request(0, 10, 5));
-        Execute(policy, policy.Schedule());
+        Execute(policy, policy.Schedule(0));
         var big = new Request(1, 200, 5);
         policy.Enqueue(big);
 
-        var batch = policy.Schedule();
+        var batch = policy.Schedule(0);
 
         Assert.Equal([(0, 1), (1, 63)], batch.Entries.Select(e => (e.Request.Id, e.NewTokens)));
         Execute(policy, batch);
@@ -95,11 +95,11 @@ public sealed class VllmPolicyTests
         var blocks = new KvBlockManager(100, 16);
         var policy = new VllmPolicy(new VllmOptions(), new PolicyContext(blocks));
         policy.Enqueue(new Request(0, 40, 2));
-        Execute(policy, policy.Schedule());
-        Execute(policy, policy.Schedule());
+        Execute(policy, policy.Schedule(0));
+        Execute(policy, policy.Schedule(0));
 
         Assert.Equal(0, policy.RunningCount);
         Assert.Equal(100, blocks.FreeBlocks);
-        Assert.True(policy.Schedule().IsEmpty);
+        Assert.True(policy.Schedule(0).IsEmpty);
     }
 }
