@@ -1,3 +1,4 @@
+using Policies.Aligned;
 using Policies.Core;
 using Policies.DistServe;
 using Policies.FastGen;
@@ -9,12 +10,14 @@ namespace Policies;
 
 /// <summary>A policy as the YAML names it: its options record type and how to build it.</summary>
 /// <param name="NeedsDisaggregation">True when the policy only makes sense with prefill and decode GPUs.</param>
+/// <param name="NeedsHostPool">True when prefilled KV must go through the host KV pool.</param>
 public sealed record PolicyDescriptor(
     string Name,
     string Summary,
     Type OptionsType,
     Func<object, PolicyContext, IBatchPolicy> Create,
-    bool NeedsDisaggregation = false)
+    bool NeedsDisaggregation = false,
+    bool NeedsHostPool = false)
 {
     public object DefaultOptions() => Activator.CreateInstance(OptionsType, CtorDefaults(OptionsType))!;
 
@@ -37,6 +40,8 @@ public static class PolicyRegistry
             (o, ctx) => new FastGenPolicy(o, ctx)),
         Describe<DistServeOptions>("distserve", "prefill and decode GPUs, KV moved after prefill, FCFS decode (DistServe)",
             (o, ctx) => new DistServePolicy(o, ctx), needsDisaggregation: true),
+        Describe<AlignedOptions>("aligned", "prefix-aware batching from a host KV pool, batch-level scheduling, GPU prefetch (AlignedServe)",
+            (o, ctx) => new AlignedPolicy(o, ctx), needsDisaggregation: true, needsHostPool: true),
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);
@@ -44,7 +49,7 @@ public static class PolicyRegistry
     public static PolicyDescriptor? Find(string name) => All.FirstOrDefault(p => p.Name == name);
 
     private static PolicyDescriptor Describe<TOptions>(string name, string summary, Func<TOptions, PolicyContext, IBatchPolicy> create,
-        bool needsDisaggregation = false)
+        bool needsDisaggregation = false, bool needsHostPool = false)
         where TOptions : class =>
-        new(name, summary, typeof(TOptions), (options, context) => create((TOptions)options, context), needsDisaggregation);
+        new(name, summary, typeof(TOptions), (options, context) => create((TOptions)options, context), needsDisaggregation, needsHostPool);
 }

@@ -11,6 +11,13 @@ public readonly record struct BatchEntry(Request Request, int NewTokens, int Con
 }
 
 /// <summary>
+/// A KV copy into this GPU the policy asks for. From host memory it goes over this GPU's PCIe
+/// link, or, when <see cref="StageOnPrefillGpu"/>, over the paired prefill GPU's PCIe link and
+/// then NVLink (AlignedServe's GPU-prefetch-for-GPU path).
+/// </summary>
+public readonly record struct KvPull(Request Request, bool StageOnPrefillGpu = false);
+
+/// <summary>
 /// What a policy decided for the next forward pass of one GPU. Policies reuse one instance,
 /// so a batch is valid until the policy's next <see cref="IBatchPolicy.Schedule"/> call.
 /// </summary>
@@ -24,7 +31,10 @@ public sealed class ForwardBatch
     public List<Request> Preempted { get; } = [];
 
     /// <summary>Requests admitted with blocks reserved here whose KV the driver must copy in.</summary>
-    public List<Request> Pulls { get; } = [];
+    public List<KvPull> Pulls { get; } = [];
+
+    /// <summary>True when members of two batches run together in this pass (AlignedServe's batch switch).</summary>
+    public bool IsBatchSwitch { get; set; }
 
     public bool IsEmpty => Entries.Count == 0;
 
@@ -43,6 +53,7 @@ public sealed class ForwardBatch
         entries.Clear();
         Preempted.Clear();
         Pulls.Clear();
+        IsBatchSwitch = false;
         TokenCount = 0;
     }
 }

@@ -41,18 +41,30 @@ public sealed class GpuQueues(PolicyContext context)
     }
 
     /// <summary>Starts pulling a prefilled request in: reserve <paramref name="reserveTokens"/> here and list it as a pull.</summary>
-    public void Pull(Request request, int reserveTokens, ForwardBatch batch)
+    public void Pull(Request request, int reserveTokens, ForwardBatch batch, bool stageOnPrefillGpu = false)
     {
         Blocks.Reserve(request, reserveTokens);
         Arriving.Add(request);
-        batch.Pulls.Add(request);
+        batch.Pulls.Add(new KvPull(request, stageOnPrefillGpu));
+    }
+
+    /// <summary>A pulled request's KV arrived but it waits (staged) instead of running; see <see cref="Run"/>.</summary>
+    public void ArrivedStaged(Request request)
+    {
+        if (!Arriving.Remove(request)) throw new InvalidOperationException($"Request {request.Id} was not being pulled in.");
+    }
+
+    /// <summary>Starts running a staged request.</summary>
+    public void Run(Request request)
+    {
+        request.Phase = RequestPhase.Running;
+        Running.Add(request);
     }
 
     public void KvArrived(Request request)
     {
-        if (!Arriving.Remove(request)) throw new InvalidOperationException($"Request {request.Id} was not being pulled in.");
-        request.Phase = RequestPhase.Running;
-        Running.Add(request);
+        ArrivedStaged(request);
+        Run(request);
     }
 
     /// <summary>Frees finished requests and, on a prefill GPU, moves finished prefills to the handoff list.</summary>

@@ -31,5 +31,7 @@ public sealed record ExperimentConfig(
         var roles = Deployment.Roles();
         if (Policy.Descriptor.NeedsDisaggregation && (!roles.Contains(Policies.Core.GpuRole.Prefill) || roles.Contains(Policies.Core.GpuRole.Colocated)))
             yield return ("policy.name", $"{Policy.Name} needs prefill and decode GPUs and no colocated ones: set deployment.gpus, e.g. [{{ role: prefill, count: 4 }}, {{ role: decode, count: 4 }}]");
+        if (Policy.Descriptor.NeedsHostPool && Deployment.Handoff != KvHandoff.HostPool)
+            yield return ("deployment.handoff", $"{Policy.Name} keeps prefilled KV in the host KV pool: set deployment.handoff: host_pool");
     }
 }

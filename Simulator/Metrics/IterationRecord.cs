@@ -16,7 +16,8 @@ public readonly record struct IterationRecord(
     long BubbleNs,
     int KvBlocksUsed,
     int Waiting,
-    int Preempted);
+    int Preempted,
+    bool BatchSwitch);
 
 /// <summary>One KV copy: what moved, between which places, when it was asked for and when it landed.</summary>
 public readonly record struct TransferRecord(int Request, string Kind, string From, string To, long Bytes, long StartNs, long EndNs);

@@ -77,7 +77,7 @@ public sealed class MetricsRecorder
         }
         iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, batch.Entries.Count, prefill,
             batch.TokenCount, kvSum, kvMax, cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs,
-            kvBlocksUsed, waiting, batch.Preempted.Count));
+            kvBlocksUsed, waiting, batch.Preempted.Count, batch.IsBatchSwitch));
         var record = Gpus[gpu];
         record.BusyNs += cost.DurationNs;
         record.BubbleNs += cost.BubbleNs;

@@ -51,6 +51,7 @@ public sealed record RunSummary(
     double HostPoolCapacityGib,
     double HostPoolPeakGib,
     double HostPoolMeanGib,
+    double BatchSwitchIterationShare,
     IReadOnlyDictionary<string, double> BusyFractionByRole,
     IReadOnlyDictionary<string, LinkUsage> LinkUtilisation)
 {
@@ -81,6 +82,8 @@ public sealed record RunSummary(
             makespanNs > 0 && decoders.Count > 0 ? decoders.Sum(ns) / ((double)makespanNs * decoders.Count) : 0;
         var busyNs = gpus.Sum(g => (double)g.BusyNs);
         var (poolPeak, poolMean) = PoolOccupancy(metrics, firstArrival, lastFinish);
+        var decoderIds = decoders.Select(g => g.Gpu).ToHashSet();
+        var decodeIterations = metrics.Iterations.Where(it => decoderIds.Contains(it.Gpu)).ToList();
         return new RunSummary(
             specs.Count, metrics.Finished, generated, metrics.Iterations.Count, metrics.Preemptions.Sum(),
             makespanS,
@@ -100,6 +103,7 @@ public sealed record RunSummary(
             hostPoolBytes / Units.GiB,
             poolPeak / Units.GiB,
             poolMean / Units.GiB,
+            decodeIterations.Count == 0 ? 0 : decodeIterations.Count(it => it.BatchSwitch) / (double)decodeIterations.Count,
             gpus.GroupBy(g => g.Role).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
                 g => makespanNs > 0 ? g.Sum(x => (double)x.BusyNs) / ((double)makespanNs * g.Count()) : 0),
             links.GroupBy(l => l.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g =>

@@ -21,6 +21,7 @@ public sealed class Cluster
     {
         public int Outstanding;
         public readonly Dictionary<GpuWorker, List<GpuWorker>> DecodesOf = [];
+        public readonly Dictionary<GpuWorker, GpuWorker> PrefillOf = [];
     }
 
     private readonly Simulation sim;
@@ -79,6 +80,7 @@ public sealed class Cluster
         for (var j = 0; j < decode.Count; j++) node.DecodesOf[prefill[j % prefill.Count]].Add(decode[j]);
         for (var p = 0; p < prefill.Count; p++)
             if (node.DecodesOf[prefill[p]].Count == 0) node.DecodesOf[prefill[p]].Add(decode[p % decode.Count]);
+        for (var j = 0; j < decode.Count; j++) node.PrefillOf[decode[j]] = prefill[j % prefill.Count];
     }
 
     private IEnumerable<SimEvent> Arrivals()
@@ -161,19 +163,32 @@ public sealed class Cluster
     }
 
     /// <summary>A decode GPU reserved blocks for a request: copy its KV in from where it is.</summary>
-    public void Pull(Request request, GpuWorker decode) => sim.Process(PullIn(request, decode));
+    public void Pull(KvPull pull, GpuWorker decode) => sim.Process(PullIn(pull, decode));
 
-    private IEnumerable<SimEvent> PullIn(Request request, GpuWorker decode)
+    private IEnumerable<SimEvent> PullIn(KvPull pull, GpuWorker decode)
     {
+        var request = pull.Request;
         var node = nodeOf[decode];
         if (!kvHome.Remove(request, out var from))
             throw new InvalidOperationException($"Request {request.Id} was pulled but its KV is nowhere.");
         var bytes = KvBytes(request);
         var asked = sim.Now;
         var local = decode.Record.LocalIndex;
-        yield return fabric.Transfer(bytes, from is null ? node.Links.HostToGpu(local) : node.Links.GpuToGpu(from.Record.LocalIndex, local));
-        metrics.Transfer(new TransferRecord(request.Id, from is null ? "host_to_gpu" : "gpu_to_gpu",
-            from is null ? $"host{node.Index}" : Name(from), Name(decode), bytes, asked, sim.Now));
+        if (from is null && pull.StageOnPrefillGpu && node.PrefillOf.TryGetValue(decode, out var stage))
+        {
+            // GPU-prefetch-for-GPU: host -> paired prefill GPU over its PCIe, then NVLink to the decode GPU.
+            yield return fabric.Transfer(bytes, node.Links.HostToGpu(stage.Record.LocalIndex));
+            metrics.Transfer(new TransferRecord(request.Id, "host_to_gpu", $"host{node.Index}", Name(stage), bytes, asked, sim.Now));
+            var hop = sim.Now;
+            yield return fabric.Transfer(bytes, node.Links.GpuToGpu(stage.Record.LocalIndex, local));
+            metrics.Transfer(new TransferRecord(request.Id, "gpu_to_gpu", Name(stage), Name(decode), bytes, hop, sim.Now));
+        }
+        else
+        {
+            yield return fabric.Transfer(bytes, from is null ? node.Links.HostToGpu(local) : node.Links.GpuToGpu(from.Record.LocalIndex, local));
+            metrics.Transfer(new TransferRecord(request.Id, from is null ? "host_to_gpu" : "gpu_to_gpu",
+                from is null ? $"host{node.Index}" : Name(from), Name(decode), bytes, asked, sim.Now));
+        }
         if (from is null)
         {
             yield return node.Pool.Get(bytes);

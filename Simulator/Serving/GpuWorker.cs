@@ -59,7 +59,7 @@ public sealed class GpuWorker
             var decisionStart = Stopwatch.GetTimestamp();
             var batch = Policy.Schedule(sim.Now);
             metrics.SchedulingTook(Stopwatch.GetElapsedTime(decisionStart));
-            foreach (var request in batch.Pulls) cluster.Pull(request, this);
+            foreach (var pull in batch.Pulls) cluster.Pull(pull, this);
             if (batch.IsEmpty)
             {
                 if (metrics.AllFinished) yield break;

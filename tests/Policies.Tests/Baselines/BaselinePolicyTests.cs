@@ -80,7 +80,7 @@ public sealed class BaselinePolicyTests
         policy.EnqueuePrefilled(request);
         var batch = policy.Schedule(0);
 
-        Assert.Equal([request], batch.Pulls);
+        Assert.Equal([new KvPull(request)], batch.Pulls);
         Assert.True(batch.IsEmpty);
         Assert.Equal(10, blocks.BlocksOf(request).Count); // 159 tokens: 100 prompt + 60 output - 1
         policy.KvArrived(request);

@@ -1,4 +1,5 @@
 using CsCheck;
+using Policies.Aligned;
 using Policies.Core;
 using Policies.DistServe;
 using Policies.FastGen;
@@ -37,24 +38,30 @@ public sealed class ServingInvariantTests
         Gen.Const(new PolicyConfig("orca", new OrcaOptions(MaxNumBatchedTokens: budget, MaxSequenceTokens: 64))),
         Gen.Const(new PolicyConfig("sarathi", new SarathiOptions(TokenBudget: budget))),
         Gen.Const(new PolicyConfig("fastgen", new FastGenOptions(TokenBudget: budget))),
-        Gen.Const(new PolicyConfig("distserve", new DistServeOptions(PrefillTokenBudget: budget, ReserveFullOutput: budget % 2 == 0)))));
+        Gen.Const(new PolicyConfig("distserve", new DistServeOptions(PrefillTokenBudget: budget, ReserveFullOutput: budget % 2 == 0))),
+        Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 1 + budget % 8, PrefillTokenBudget: budget))),
+        Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 4, PrefixAware: false, Prefetch: false))),
+        Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 4, PrefetchPath: PrefetchPath.PcieDirect, CandidateRequests: false, BMax: 0.1))),
+        Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 4, StarvationGuardS: 0.001, SwitchThreshold: 0.9)))));
 
-    private static readonly Gen<GpuGroup[]> Deployments = Gen.OneOf(
-        Gen.Int[1, 3].Select(n => new[] { new GpuGroup(GpuRole.Colocated, n) }),
-        Gen.Select(Gen.Int[1, 3], Gen.Int[1, 3]).Select((p, d) => new[] { new GpuGroup(GpuRole.Prefill, p), new GpuGroup(GpuRole.Decode, d) }),
-        Gen.Select(Gen.Int[1, 2], Gen.Int[1, 2]).Select((p, d) =>
-            new[] { new GpuGroup(GpuRole.Prefill, p), new GpuGroup(GpuRole.Decode, d), new GpuGroup(GpuRole.Colocated, 1) }));
+    private static readonly Gen<GpuGroup[]> Colocated = Gen.Int[1, 3].Select(n => new[] { new GpuGroup(GpuRole.Colocated, n) });
+
+    private static readonly Gen<GpuGroup[]> Disaggregated =
+        Gen.Select(Gen.Int[1, 3], Gen.Int[1, 3]).Select((p, d) => new[] { new GpuGroup(GpuRole.Prefill, p), new GpuGroup(GpuRole.Decode, d) });
+
+    private static readonly Gen<GpuGroup[]> Mixed = Gen.Select(Gen.Int[1, 2], Gen.Int[1, 2]).Select((p, d) =>
+        new[] { new GpuGroup(GpuRole.Prefill, p), new GpuGroup(GpuRole.Decode, d), new GpuGroup(GpuRole.Colocated, 1) });
 
     private static readonly Gen<RequestSpec[]> Workloads = Gen.Int[1, 60].SelectMany(n =>
         Gen.Select(Gen.Long[0, 2_000_000_000], Gen.Int[1, 400], Gen.Int[1, 80]).Array[n].Select(raw =>
             raw.OrderBy(r => r.Item1).Select((r, i) => new RequestSpec(i, r.Item1, r.Item2, r.Item3)).ToArray()));
 
-    private static readonly Gen<Case> Cases =
-        Gen.Select(Gen.Int[30, 120], Policies, Deployments, Gen.Int[1, 2], Gen.Enum<Router>(), Gen.Enum<KvHandoff>())
-            .Select(t => t.Item2.Descriptor.NeedsDisaggregation && t.Item3[^1].Role == GpuRole.Colocated ? t with { Item3 = t.Item3[..^1] } : t)
-            .Where(t => !t.Item2.Descriptor.NeedsDisaggregation || (t.Item3.Length > 0 && t.Item3[0].Role == GpuRole.Prefill))
-            .SelectMany(t => Gen.Select(Gen.Double[1, 4], Workloads).Select((pool, requests) =>
-                new Case(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6, pool, requests)));
+    /// <summary>A policy, then a deployment it can run on (disaggregated ones for distserve and aligned, the host pool for aligned).</summary>
+    private static readonly Gen<Case> Cases = Policies.SelectMany(policy =>
+        Gen.Select(Gen.Int[30, 120], policy.Descriptor.NeedsDisaggregation ? Disaggregated : Gen.OneOf(Colocated, Disaggregated, Mixed),
+                Gen.Int[1, 2], Gen.Enum<Router>(), policy.Descriptor.NeedsHostPool ? Gen.Const(KvHandoff.HostPool) : Gen.Enum<KvHandoff>(),
+                Gen.Double[1, 4], Workloads)
+            .Select((blocks, gpus, nodes, router, handoff, pool, requests) => new Case(blocks, policy, gpus, nodes, router, handoff, pool, requests)));
 
     [Fact]
     public void Every_Request_Should_Finish_Once_With_Its_Tokens_Within_Memory_And_In_Causal_Order()
@@ -100,9 +107,11 @@ public sealed class ServingInvariantTests
             Assert.Equal(m.Iterations.Sum(it => it.DurationNs), m.Gpus.Sum(g => g.BusyNs));
             // and KV moved only by transfers: one handoff per request that left a prefill GPU
             Assert.All(m.Transfers, t => Assert.True(t.EndNs >= t.StartNs));
-            var expectedPerHandoff = c.Handoff == KvHandoff.Peer ? 1 : 2;
+            // (GPU prefetch stages pool KV on the prefill GPU: one more hop)
+            var staged = c.Policy.Options is AlignedOptions { PrefetchPath: PrefetchPath.GpuPrefetch };
+            var expectedPerHandoff = c.Handoff == KvHandoff.Peer ? 1 : staged ? 3 : 2;
             foreach (var group in m.Transfers.GroupBy(t => t.Request)) Assert.Equal(expectedPerHandoff, group.Count());
             if (!disaggregated) Assert.Empty(m.Transfers);
-        }, iter: 300);
+        }, iter: 400);
     }
 }

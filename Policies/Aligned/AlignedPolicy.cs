@@ -1,0 +1,205 @@
+using Policies.Core;
+
+namespace Policies.Aligned;
+
+/// <summary>
+/// AlignedServe (SIGMOD 2026, arXiv 2605.23389), as far as it is public. Prefill GPUs batch
+/// whole prompts FCFS and hand every request's KV to the host KV pool; each decode GPU runs one
+/// batch at a time, formed from the pool by prefix-aware batching: a density-first search over
+/// a length index (<see cref="LengthIndex"/>) picks requests of similar KV length from the
+/// densest region, at least k_min of them, with the batch's KV capped at b_max of the GPU.
+/// Batch-level scheduling keeps a candidate batch buffer (the next batch, its KV staged while the
+/// current batch runs) and a candidate requests buffer (pool requests of nearby length that
+/// join as members finish); the switch happens once the running batch has shrunk below a
+/// threshold, and the passes where two batches coexist are flagged. A starvation guard forces
+/// long-waiting requests into the next batch. Every part is an option (<see cref="AlignedOptions"/>).
+/// Simplified: each decode GPU draws from the share of the pool handed to it (not one shared
+/// pool); staging on the prefill GPU does not take its KV blocks; a request preempted on a
+/// decode GPU is recomputed there.
+/// </summary>
+public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context) : IBatchPolicy
+{
+    private readonly GpuQueues q = new(context);
+    private readonly ForwardBatch batch = new();
+    private readonly LengthIndex pool = new();
+    private readonly LinkedList<Request> fifo = new();
+    private readonly Dictionary<Request, (LinkedListNode<Request> Node, long PooledNs)> pooled = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Request> incoming = [];
+    private readonly HashSet<Request> candidate = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Request> staged = [];
+    private readonly HashSet<Request> previousBatch = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Request> picked = [];
+    private readonly long batchTokenCap = (long)(options.BMax * context.Blocks.TotalBlocks * context.Blocks.BlockSizeTokens);
+    private int batchSize;
+
+    public int WaitingCount => q.Waiting.Count + pool.Count + incoming.Count;
+
+    public int RunningCount => q.Running.Count;
+
+    public int ArrivingCount => q.Arriving.Count + staged.Count;
+
+    /// <summary>Requests currently in this GPU's share of the host pool.</summary>
+    public int PoolCount => pool.Count;
+
+    public void Enqueue(Request request) => q.Waiting.AddLast(request);
+
+    public void EnqueuePrefilled(Request request) => incoming.Add(request);
+
+    public ForwardBatch Schedule(long nowNs)
+    {
+        batch.Clear();
+        if (context.Role != GpuRole.Decode)
+        {
+            // Prefill side: whole prompts FCFS; the driver moves their KV to the host pool.
+            Fcfs.AdmitWaiting(q, batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
+            if (batch.IsEmpty) Fcfs.ScheduleRunning(q, batch, int.MaxValue);
+            return batch;
+        }
+        foreach (var request in incoming) AddToPool(request, nowNs);
+        incoming.Clear();
+
+        if (candidate.Count == 0 && pool.Count > 0 && (options.Prefetch || SwitchDue())) FormCandidateBatch(nowNs);
+        if (candidate.Count > 0 && staged.Count == candidate.Count && SwitchDue()) SwitchBatches();
+        if (options.CandidateRequests && !SwitchDue()) RefillRunningBatch();
+
+        Fcfs.ScheduleRunning(q, batch, int.MaxValue);
+        // Requests preempted here are recomputed here, as new prompts.
+        if (q.Waiting.Count > 0) Fcfs.AdmitWaiting(q, batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
+        batch.IsBatchSwitch = previousBatch.Count > 0 && q.Running.Count > previousBatch.Count;
+        return batch;
+    }
+
+    public void Complete(ForwardBatch completed)
+    {
+        q.Complete(completed);
+        if (previousBatch.Count > 0) previousBatch.RemoveWhere(r => r.Phase != RequestPhase.Running);
+    }
+
+    public void KvArrived(Request request)
+    {
+        if (candidate.Contains(request))
+        {
+            q.ArrivedStaged(request);
+            staged.Add(request);
+        }
+        else q.KvArrived(request);
+    }
+
+    public IReadOnlyList<Request> TakeHandoffs() => q.TakeHandoffs();
+
+    public void Release(Request request) => q.Blocks.Free(request);
+
+    private bool SwitchDue() => q.Running.Count == 0 || q.Running.Count < options.SwitchThreshold * batchSize;
+
+    private void AddToPool(Request request, long nowNs)
+    {
+        pool.Add(request, request.ComputedTokens + 1);
+        pooled[request] = (fifo.AddLast(request), nowNs);
+    }
+
+    private void TakeFromPool(Request request)
+    {
+        pool.Remove(request);
+        pooled.Remove(request, out var entry);
+        fifo.Remove(entry.Node);
+    }
+
+    /// <summary>Picks the next batch from the pool and starts staging its KV.</summary>
+    private void FormCandidateBatch(long nowNs)
+    {
+        picked.Clear();
+        long tokens = 0;
+        var freeBlocks = q.Blocks.FreeBlocks;
+        bool TryPick(Request r)
+        {
+            var need = r.ComputedTokens + 1;
+            var blocks = q.Blocks.BlocksFor(need);
+            if (picked.Count >= options.MaxNumSeqs || (tokens + need > batchTokenCap && picked.Count > 0) || blocks > freeBlocks) return false;
+            picked.Add(r);
+            tokens += need;
+            freeBlocks -= blocks;
+            return true;
+        }
+
+        // Starvation guard: requests pooled too long go first, oldest first.
+        if (options.StarvationGuardS is { } guard)
+            foreach (var r in fifo)
+                if (nowNs - pooled[r].PooledNs > guard * 1e9) { if (!TryPick(r)) break; }
+                else break;
+
+        var chosen = new HashSet<Request>(picked, ReferenceEqualityComparer.Instance);
+        bool Offer(Request r)
+        {
+            if (chosen.Contains(r)) return true;
+            if (!TryPick(r)) return false;
+            chosen.Add(r);
+            return true;
+        }
+        if (options.PrefixAware)
+        {
+            // Density-first: the densest narrow length region holding k_min requests, widened to its
+            // sibling ranges (nearest lengths first) while the batch is short of k_min.
+            var (node, _, _) = pool.DensestRegion(options.KMin);
+            var full = false;
+            foreach (var r in pool.InNode(node))
+                if (!Offer(r)) { full = true; break; }
+            for (var n = node; n > 1 && !full && picked.Count < options.KMin; n >>= 1)
+                foreach (var r in pool.Sibling(n))
+                    if (picked.Count >= options.KMin) break;
+                    else if (!Offer(r)) { full = true; break; }
+        }
+        else
+        {
+            foreach (var r in fifo)
+                if (!Offer(r)) break;
+        }
+
+        foreach (var r in picked)
+        {
+            TakeFromPool(r);
+            candidate.Add(r);
+            q.Pull(r, r.ComputedTokens + 1, batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
+        }
+    }
+
+    /// <summary>The staged candidate batch starts running beside what is left of the current one.</summary>
+    private void SwitchBatches()
+    {
+        previousBatch.Clear();
+        foreach (var r in q.Running) previousBatch.Add(r);
+        foreach (var r in staged) q.Run(r);
+        batchSize = q.Running.Count;
+        candidate.Clear();
+        staged.Clear();
+    }
+
+    /// <summary>
+    /// Candidate requests buffer: as members finish, pull pool requests whose KV length lies within
+    /// the running batch's range (nearest its mean first), so the batch stays aligned; when none
+    /// do, the batch shrinks towards a switch.
+    /// </summary>
+    private void RefillRunningBatch()
+    {
+        if (q.Running.Count == 0 || pool.Count == 0) return;
+        long sum = 0;
+        int lo = int.MaxValue, hi = 0;
+        foreach (var r in q.Running)
+        {
+            var length = r.ComputedTokens + 1;
+            sum += length;
+            lo = Math.Min(lo, length);
+            hi = Math.Max(hi, length);
+        }
+        var mean = (int)(sum / q.Running.Count);
+        var joining = q.Arriving.Count - (candidate.Count - staged.Count);
+        while (q.Running.Count + joining < batchSize && pool.Count > 0)
+        {
+            var r = pool.Nearest(mean)!;
+            var length = r.ComputedTokens + 1;
+            if (length < lo || length > hi || !q.Blocks.CanReserve(r, length)) break;
+            TakeFromPool(r);
+            q.Pull(r, length, batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
+            joining++;
+        }
+    }
+}
