@@ -63,6 +63,12 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         if (options.CandidateRequests && !SwitchDue()) RefillRunningBatch();
 
         Fcfs.ScheduleRunning(q, batch, int.MaxValue);
+        if (q.Running.Count == 0 && candidate.Count > 0 && staged.Count == candidate.Count)
+        {
+            // Preemption emptied the running batch: the staged batch takes over now.
+            SwitchBatches();
+            Fcfs.ScheduleRunning(q, batch, int.MaxValue);
+        }
         // Requests preempted here are recomputed here, as new prompts.
         if (q.Waiting.Count > 0) Fcfs.AdmitWaiting(q, batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
         batch.IsBatchSwitch = previousBatch.Count > 0 && q.Running.Count > previousBatch.Count;
@@ -88,6 +94,9 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     public IReadOnlyList<Request> TakeHandoffs() => q.TakeHandoffs();
 
     public void Release(Request request) => q.Blocks.Free(request);
+
+    public override string ToString() =>
+        $"aligned: pool {pool.Count}, incoming {incoming.Count}, candidate {candidate.Count} (staged {staged.Count}), running {q.Running.Count}, arriving {q.Arriving.Count}, local waiting {q.Waiting.Count}, batch size {batchSize}";
 
     private bool SwitchDue() => q.Running.Count == 0 || q.Running.Count < options.SwitchThreshold * batchSize;
 

@@ -30,7 +30,8 @@ public static class SingleRun
             progress?.Invoke(metrics.Finished, run.Requests.Length);
         }
         if (!metrics.AllFinished)
-            throw new InvalidOperationException($"Simulation stopped with {metrics.Finished} of {run.Requests.Length} requests finished.");
+            throw new InvalidOperationException(
+                $"Simulation stopped at t={sim.Now} ns with {metrics.Finished} of {run.Requests.Length} requests finished: {cluster.Describe()}");
         var links = cluster.Links.ToList();
         return new RunResult(run, metrics, RunSummary.From(metrics, run.Memory.KvBlocks, links, run.HostPoolBytes), links,
             sim.ProcessedEvents, wall.Elapsed.TotalSeconds);

@@ -203,6 +203,11 @@ public sealed class Cluster
         decode.Wake();
     }
 
+    /// <summary>What every GPU holds, for diagnosing a run that stopped early.</summary>
+    public string Describe() => string.Join("; ", nodes.SelectMany(n => n.Gpus).Select(g =>
+        $"gpu{g.Record.Gpu} {g.Role}: waiting {g.Policy.WaitingCount}, running {g.Policy.RunningCount}, arriving {g.Policy.ArrivingCount}, free blocks {g.Blocks.FreeBlocks}/{g.Blocks.TotalBlocks} ({g.Policy})"))
+        + $"; KV away from home: {kvHome.Count}";
+
     /// <summary>Every link of every node, for utilisation.</summary>
     public IEnumerable<Link> Links => nodes.SelectMany(n => n.Links.All);
 

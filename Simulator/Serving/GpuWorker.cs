@@ -63,6 +63,8 @@ public sealed class GpuWorker
             if (batch.IsEmpty)
             {
                 if (metrics.AllFinished) yield break;
+                // A decision that only preempted changed what can run: ask again rather than sleep.
+                if (batch.Preempted.Count > 0) continue;
                 if (Policy.RunningCount > 0)
                     throw new InvalidOperationException($"GPU {Record.Gpu}: the policy scheduled nothing while {Policy.RunningCount} requests run (t={sim.Now} ns).");
                 var idleSince = sim.Now;

@@ -130,8 +130,9 @@ public sealed class AlignedPolicyTests
     [Fact]
     public void Length_Index_Should_Find_The_Nearest_And_Densest_Like_A_Brute_Force_Scan()
     {
-        Gen.Int[1, 70_000].Array[1, 200].Select(Gen.Int[1, 70_000]).Sample((lengths, target) =>
+        Property.ForAll(Gen.Int[1, 70_000].Array[1, 200].Select(Gen.Int[1, 70_000]), t =>
         {
+            var (lengths, target) = t;
             var index = new LengthIndex();
             var requests = lengths.Select((l, i) => (Request: new Request(i, 1, 1), Length: l)).ToList();
             foreach (var (r, l) in requests) index.Add(r, l);
@@ -147,6 +148,6 @@ public sealed class AlignedPolicyTests
             return Math.Abs(LengthIndex.LeafOf(nearestLength) - LengthIndex.LeafOf(target)) == best
                 && index.InNode(node).Count() == inRegion
                 && (inRegion >= 3 || node == 1);
-        });
+        }, iterations: 300);
     }
 }

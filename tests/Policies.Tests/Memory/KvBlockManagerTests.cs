@@ -40,7 +40,7 @@ public sealed class KvBlockManagerTests
     [Fact]
     public void Every_Block_Should_Be_Free_Or_Owned_By_Exactly_One_Request()
     {
-        Gen.Int[0, 5].Select(Gen.Int[1, 100]).Array[1, 200].Sample(ops =>
+        Property.ForAll(Gen.Int[0, 5].Select(Gen.Int[1, 100]).Array[1, 200], ops =>
         {
             var blocks = new KvBlockManager(64, 8);
             var requests = Enumerable.Range(0, 6).Select(i => new Request(i, 1, 1)).ToArray();
@@ -63,6 +63,6 @@ public sealed class KvBlockManagerTests
                 if (owned.Count + blocks.FreeBlocks != blocks.TotalBlocks) return false;
             }
             return true;
-        });
+        }, iterations: 300);
     }
 }

@@ -44,8 +44,9 @@ public sealed class ResourceTests
     [Fact]
     public void Resource_Should_Never_Exceed_Capacity_For_Random_Workloads()
     {
-        Gen.Select(Gen.Int[1, 5], Gen.Int[1, 40], Gen.Int[0, 1000]).Sample((capacity, users, seed) =>
+        Property.ForAll(Gen.Select(Gen.Int[1, 5], Gen.Int[1, 40], Gen.Int[0, 1000]), t =>
         {
+            var (capacity, users, seed) = t;
             var sim = new Simulation();
             var resource = new Resource(sim, capacity);
             var random = new Random(seed);
@@ -63,7 +64,7 @@ public sealed class ResourceTests
             for (var i = 0; i < users; i++) sim.Process(User());
             sim.Run();
             return maxInUse <= capacity && served == users && resource.InUse == 0 && resource.QueueLength == 0;
-        }, iter: 200);
+        }, iterations: 200);
     }
 
     [Fact]
@@ -103,8 +104,9 @@ public sealed class ResourceTests
     [Fact]
     public void Container_Should_Keep_Its_Level_Within_Bounds()
     {
-        Gen.Select(Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((capacity, seed) =>
+        Property.ForAll(Gen.Select(Gen.Int[1, 100], Gen.Int[0, 1000]), t =>
         {
+            var (capacity, seed) = t;
             var sim = new Simulation();
             var tank = new Container(sim, capacity, initialLevel: capacity / 2);
             var random = new Random(seed);
@@ -123,6 +125,6 @@ public sealed class ResourceTests
             sim.Process(Mover(false));
             sim.Run(10_000);
             return ok;
-        }, iter: 200);
+        }, iterations: 200);
     }
 }

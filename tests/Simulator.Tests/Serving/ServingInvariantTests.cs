@@ -66,7 +66,7 @@ public sealed class ServingInvariantTests
     [Fact]
     public void Every_Request_Should_Finish_Once_With_Its_Tokens_Within_Memory_And_In_Causal_Order()
     {
-        Cases.Sample(c =>
+        Property.ForAll(Cases, c =>
         {
             // Given a GPU of only c.Blocks blocks of 16 tokens (preemption is common) and a host pool of a few prompts
             var largestPrompt = c.Requests.Max(r => r.PromptTokens);
@@ -80,7 +80,15 @@ public sealed class ServingInvariantTests
             var disaggregated = c.Gpus.Any(g => g.Role == GpuRole.Prefill);
 
             // When
-            var result = SingleRun.Execute(new PreparedRun(config, c.Requests, memory, new WorkloadStats("test", c.Requests.Length, c.Requests.Length, 0, 0, 0)));
+            RunResult result;
+            try
+            {
+                result = SingleRun.Execute(new PreparedRun(config, c.Requests, memory, new WorkloadStats("test", c.Requests.Length, c.Requests.Length, 0, 0, 0)));
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidOperationException($"{e.Message} Case: {c.Policy.Name} {c.Policy.Options}, blocks {c.Blocks}, gpus [{string.Join(", ", c.Gpus.Select(g => $"{g.Role} x{g.Count}"))}], nodes {c.Nodes}, {c.Router}, {c.Handoff}, {c.Requests.Length} requests", e);
+            }
 
             // Then every request finished once, with its tokens, in causal order
             var m = result.Metrics;
@@ -112,6 +120,6 @@ public sealed class ServingInvariantTests
             var expectedPerHandoff = c.Handoff == KvHandoff.Peer ? 1 : staged ? 3 : 2;
             foreach (var group in m.Transfers.GroupBy(t => t.Request)) Assert.Equal(expectedPerHandoff, group.Count());
             if (!disaggregated) Assert.Empty(m.Transfers);
-        }, iter: 400);
+        }, iterations: 400);
     }
 }
