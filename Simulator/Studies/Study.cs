@@ -11,29 +11,57 @@ namespace Simulator.Studies;
 public static class Study
 {
     public const string IterationLatency = "iteration_latency";
+    public const string Comparison = "comparison";
 
-    public static IReadOnlyList<string> Names { get; } = [IterationLatency];
+    public static IReadOnlyList<string> Names { get; } = [IterationLatency, Comparison];
 
     /// <summary>Validates the study file; returns its name for results.</summary>
     public static string Check(ScalarNode study, string path, IReadOnlyList<string> sets) => study.Value switch
     {
         IterationLatency => ExperimentLoader.Load<IterationLatencyConfig>(path, sets).Name,
+        Comparison => ExperimentLoader.Load<ComparisonConfig>(path, sets).Name,
         _ => throw Unknown(study),
     };
 
     /// <summary>Runs the study and writes its table, resolved config and figure into its results folder (atomically).</summary>
     public static (string Target, IReadOnlyList<string> Figures) Run(ScalarNode study, string path, IReadOnlyList<string> sets, string? outDir)
     {
-        if (study.Value != IterationLatency) throw Unknown(study);
-        var config = ExperimentLoader.Load<IterationLatencyConfig>(path, sets);
-        var rows = IterationLatencyStudy.Run(config);
-        var target = outDir ?? Path.Combine("results", config.Name);
+        switch (study.Value)
+        {
+            case IterationLatency:
+            {
+                var config = ExperimentLoader.Load<IterationLatencyConfig>(path, sets);
+                var rows = IterationLatencyStudy.Run(config);
+                return Write(IterationLatency, config.Name, config, outDir, dir =>
+                {
+                    IterationLatencyStudy.Write(dir, rows);
+                    return IterationLatencyFigure.Render(dir);
+                });
+            }
+            case Comparison:
+            {
+                var config = ExperimentLoader.Load<ComparisonConfig>(path, sets);
+                var rows = ComparisonStudy.Run(config);
+                return Write(Comparison, config.Name, config, outDir, dir =>
+                {
+                    ComparisonStudy.Write(dir, rows);
+                    return ComparisonFigure.Render(dir);
+                });
+            }
+            default:
+                throw Unknown(study);
+        }
+    }
+
+    private static (string Target, IReadOnlyList<string> Figures) Write(string study, string name, object config, string? outDir,
+        Func<string, IReadOnlyList<string>> write)
+    {
+        var target = outDir ?? Path.Combine("results", name);
         IReadOnlyList<string> figures = [];
         ResultsFolder.WriteAtomically(target, dir =>
         {
-            File.WriteAllText(Path.Combine(dir, ResultsWriter.ResolvedConfigFile), $"study: {IterationLatency}\n" + ConfigWriter.ToYaml(config));
-            IterationLatencyStudy.Write(dir, rows);
-            figures = IterationLatencyFigure.Render(dir);
+            File.WriteAllText(Path.Combine(dir, ResultsWriter.ResolvedConfigFile), $"study: {study}\n" + ConfigWriter.ToYaml(config));
+            figures = write(dir);
         });
         return (target, figures);
     }
@@ -41,7 +69,9 @@ public static class Study
     /// <summary>Redraws a study's figures if the folder holds one; false otherwise.</summary>
     public static bool TryPlot(string dir, out IReadOnlyList<string> figures)
     {
-        figures = File.Exists(Path.Combine(dir, IterationLatencyStudy.TableFile)) ? IterationLatencyFigure.Render(dir) : [];
+        figures = File.Exists(Path.Combine(dir, IterationLatencyStudy.TableFile)) ? IterationLatencyFigure.Render(dir)
+            : File.Exists(Path.Combine(dir, ComparisonStudy.TableFile)) ? ComparisonFigure.Render(dir)
+            : [];
         return figures.Count > 0;
     }
 

@@ -1,5 +1,6 @@
 using Simulator.Cli;
 using Simulator.Config;
+using Simulator.Studies;
 using Simulator.Workload;
 
 namespace Simulator.Tests.Cli;
@@ -98,16 +99,22 @@ public sealed class CliTests
             Assert.Equal(ExitCodes.Ok, CliApp.Start(["check", file]));
             var outDir = Path.Combine(dir.Path, Path.GetFileNameWithoutExtension(file));
             string[] shorten = [];
-            if (ExperimentLoader.StudyOf(file) is null)
+            var study = ExperimentLoader.StudyOf(file)?.Value;
+            var workloads = study switch
             {
-                var workload = ExperimentLoader.Load(file).Workload;
-                if (workload is TraceWorkload trace && !File.Exists(trace.Path))
-                {
-                    Console.WriteLine($"skipped {file}: its trace {trace.Path} is absent");
-                    continue;
-                }
-                shorten = ["--set", workload is TraceWorkload ? "workload.max_requests=300" : "workload.num_requests=20"];
+                null => [ExperimentLoader.Load(file).Workload],
+                Study.Comparison => ExperimentLoader.Load<ComparisonConfig>(file).Workloads.Select(w => w.Workload).ToList(),
+                _ => new List<WorkloadConfig>(),
+            };
+            if (workloads.OfType<TraceWorkload>().FirstOrDefault(t => !File.Exists(t.Path)) is { } missing)
+            {
+                Console.WriteLine($"skipped {file}: its trace {missing.Path} is absent");
+                continue;
             }
+            if (study is null)
+                shorten = ["--set", workloads[0] is TraceWorkload ? "workload.max_requests=300" : "workload.num_requests=20"];
+            else if (study == Study.Comparison)
+                shorten = ["--set", "max_requests_per_run=200"];
             Assert.Equal(ExitCodes.Ok, CliApp.Start(["run", file, "--out", outDir, .. shorten]));
         }
     }
