@@ -32,6 +32,16 @@ public sealed class Request
         OutputTokens = outputTokens;
     }
 
+    /// <summary>
+    /// A request whose prompt was prefilled elsewhere: its prompt's KV exists (not on this GPU) and
+    /// its first token is out. For drivers that start from prefilled requests, and benchmarks.
+    /// </summary>
+    public static Request Prefilled(int id, int promptTokens, int outputTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputTokens, 2);
+        return new Request(id, promptTokens, outputTokens) { ComputedTokens = promptTokens, GeneratedTokens = 1 };
+    }
+
     public int Id { get; }
 
     public int PromptTokens { get; }

@@ -41,6 +41,17 @@ public static class BenchCommand
             }
             return ExitCodes.Ok;
         }));
-        return new Command("bench", "Benchmarks that print figures") { engine, serving };
+        var formation = new Command("formation", "Time of one aligned batch decision with 10k, 100k and 1M requests in the pool");
+        formation.SetAction(_ =>
+        {
+            foreach (var pooled in new[] { 10_000, 100_000, 1_000_000 })
+            {
+                var f = FormationBenchmark.Measure(pooled);
+                Console.WriteLine($"aligned formation, {f.Pooled:N0} pooled: {f.Decisions} decisions, mean {f.DecisionUs.Mean:F1} us, " +
+                    $"P50 {f.DecisionUs.P50:F1} us, P99 {f.DecisionUs.P99:F1} us; mean batch {f.MeanBatch:F0} requests");
+            }
+            return ExitCodes.Ok;
+        });
+        return new Command("bench", "Benchmarks that print figures") { engine, serving, formation };
     }
 }

@@ -45,11 +45,11 @@ public static class ComparisonFigure
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(0, workloads.Count).Select(i => (double)i).ToArray(), workloads.ToArray());
-        plot.Axes.Margins(bottom: 0, top: 0.25);
+        plot.Axes.Margins(bottom: 0, top: 0.1);
         plot.Title(title);
         plot.XLabel("workload");
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 }
