@@ -12,15 +12,13 @@ namespace Policies.Aligned;
 /// current batch runs) and a candidate requests buffer (pool requests of nearby length that
 /// join as members finish); the switch happens once the running batch has shrunk below a
 /// threshold, and the passes where two batches coexist are flagged. A starvation guard forces
-/// long-waiting requests into the next batch. Every part is an option (<see cref="AlignedOptions"/>).
+/// long-waiting requests into the next Batch. Every part is an option (<see cref="AlignedOptions"/>).
 /// Simplified: each decode GPU draws from the share of the pool handed to it (not one shared
 /// pool); staging on the prefill GPU does not take its KV blocks; a request preempted on a
 /// decode GPU is recomputed there.
 /// </summary>
-public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context) : IBatchPolicy
+public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context) : QueuedPolicy(context)
 {
-    private readonly GpuQueues q = new(context);
-    private readonly ForwardBatch batch = new();
     private readonly LengthIndex pool = new();
     private readonly LinkedList<Request> fifo = new();
     private readonly Dictionary<Request, (LinkedListNode<Request> Node, long PooledNs)> pooled = new(ReferenceEqualityComparer.Instance);
@@ -32,28 +30,24 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private readonly long batchTokenCap = (long)(options.BMax * context.Blocks.TotalBlocks * context.Blocks.BlockSizeTokens);
     private int batchSize;
 
-    public int WaitingCount => q.Waiting.Count + pool.Count + incoming.Count;
+    public override int WaitingCount => Queues.Waiting.Count + pool.Count + incoming.Count;
 
-    public int RunningCount => q.Running.Count;
-
-    public int ArrivingCount => q.Arriving.Count + staged.Count;
+    public override int ArrivingCount => Queues.Arriving.Count + staged.Count;
 
     /// <summary>Requests currently in this GPU's share of the host pool.</summary>
     public int PoolCount => pool.Count;
 
-    public void Enqueue(Request request) => q.Waiting.AddLast(request);
+    public override void EnqueuePrefilled(Request request) => incoming.Add(request);
 
-    public void EnqueuePrefilled(Request request) => incoming.Add(request);
-
-    public ForwardBatch Schedule(long nowNs)
+    public override ForwardBatch Schedule(long nowNs)
     {
-        batch.Clear();
-        if (context.Role != GpuRole.Decode)
+        Batch.Clear();
+        if (Context.Role != GpuRole.Decode)
         {
             // Prefill side: whole prompts FCFS; the driver moves their KV to the host pool.
-            Fcfs.AdmitWaiting(q, batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
-            if (batch.IsEmpty) Fcfs.ScheduleRunning(q, batch, int.MaxValue);
-            return batch;
+            Fcfs.AdmitWaiting(Queues, Batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
+            if (Batch.IsEmpty) Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue);
+            return Batch;
         }
         foreach (var request in incoming) AddToPool(request, nowNs);
         incoming.Clear();
@@ -62,43 +56,39 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         if (candidate.Count > 0 && staged.Count == candidate.Count && SwitchDue()) SwitchBatches();
         if (options.CandidateRequests && !SwitchDue()) RefillRunningBatch();
 
-        Fcfs.ScheduleRunning(q, batch, int.MaxValue);
-        if (q.Running.Count == 0 && candidate.Count > 0 && staged.Count == candidate.Count)
+        Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue);
+        if (Queues.Running.Count == 0 && candidate.Count > 0 && staged.Count == candidate.Count)
         {
             // Preemption emptied the running batch: the staged batch takes over now.
             SwitchBatches();
-            Fcfs.ScheduleRunning(q, batch, int.MaxValue);
+            Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue);
         }
         // Requests preempted here are recomputed here, as new prompts.
-        if (q.Waiting.Count > 0) Fcfs.AdmitWaiting(q, batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
-        batch.IsBatchSwitch = previousBatch.Count > 0 && q.Running.Count > previousBatch.Count;
-        return batch;
+        if (Queues.Waiting.Count > 0) Fcfs.AdmitWaiting(Queues, Batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
+        Batch.IsBatchSwitch = previousBatch.Count > 0 && Queues.Running.Count > previousBatch.Count;
+        return Batch;
     }
 
-    public void Complete(ForwardBatch completed)
+    public override void Complete(ForwardBatch completed)
     {
-        q.Complete(completed);
+        Queues.Complete(completed);
         if (previousBatch.Count > 0) previousBatch.RemoveWhere(r => r.Phase != RequestPhase.Running);
     }
 
-    public void KvArrived(Request request)
+    public override void KvArrived(Request request)
     {
         if (candidate.Contains(request))
         {
-            q.ArrivedStaged(request);
+            Queues.ArrivedStaged(request);
             staged.Add(request);
         }
-        else q.KvArrived(request);
+        else Queues.KvArrived(request);
     }
 
-    public IReadOnlyList<Request> TakeHandoffs() => q.TakeHandoffs();
-
-    public void Release(Request request) => q.Blocks.Free(request);
-
     public override string ToString() =>
-        $"aligned: pool {pool.Count}, incoming {incoming.Count}, candidate {candidate.Count} (staged {staged.Count}), running {q.Running.Count}, arriving {q.Arriving.Count}, local waiting {q.Waiting.Count}, batch size {batchSize}";
+        $"aligned: pool {pool.Count}, incoming {incoming.Count}, candidate {candidate.Count} (staged {staged.Count}), running {Queues.Running.Count}, arriving {Queues.Arriving.Count}, local waiting {Queues.Waiting.Count}, batch size {batchSize}";
 
-    private bool SwitchDue() => q.Running.Count == 0 || q.Running.Count < options.SwitchThreshold * batchSize;
+    private bool SwitchDue() => Queues.Running.Count == 0 || Queues.Running.Count < options.SwitchThreshold * batchSize;
 
     private void AddToPool(Request request, long nowNs)
     {
@@ -118,11 +108,11 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     {
         picked.Clear();
         long tokens = 0;
-        var freeBlocks = q.Blocks.FreeBlocks;
+        var freeBlocks = Queues.Blocks.FreeBlocks;
         bool TryPick(Request r)
         {
             var need = r.ComputedTokens + 1;
-            var blocks = q.Blocks.BlocksFor(need);
+            var blocks = Queues.Blocks.BlocksFor(need);
             if (picked.Count >= options.MaxNumSeqs || (tokens + need > batchTokenCap && picked.Count > 0) || blocks > freeBlocks) return false;
             picked.Add(r);
             tokens += need;
@@ -167,7 +157,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         {
             TakeFromPool(r);
             candidate.Add(r);
-            q.Pull(r, r.ComputedTokens + 1, batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
+            Queues.Pull(r, r.ComputedTokens + 1, Batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
         }
     }
 
@@ -175,9 +165,9 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private void SwitchBatches()
     {
         previousBatch.Clear();
-        foreach (var r in q.Running) previousBatch.Add(r);
-        foreach (var r in staged) q.Run(r);
-        batchSize = q.Running.Count;
+        foreach (var r in Queues.Running) previousBatch.Add(r);
+        foreach (var r in staged) Queues.Run(r);
+        batchSize = Queues.Running.Count;
         candidate.Clear();
         staged.Clear();
     }
@@ -189,25 +179,25 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     /// </summary>
     private void RefillRunningBatch()
     {
-        if (q.Running.Count == 0 || pool.Count == 0) return;
+        if (Queues.Running.Count == 0 || pool.Count == 0) return;
         long sum = 0;
         int lo = int.MaxValue, hi = 0;
-        foreach (var r in q.Running)
+        foreach (var r in Queues.Running)
         {
             var length = r.ComputedTokens + 1;
             sum += length;
             lo = Math.Min(lo, length);
             hi = Math.Max(hi, length);
         }
-        var mean = (int)(sum / q.Running.Count);
-        var joining = q.Arriving.Count - (candidate.Count - staged.Count);
-        while (q.Running.Count + joining < batchSize && pool.Count > 0)
+        var mean = (int)(sum / Queues.Running.Count);
+        var joining = Queues.Arriving.Count - (candidate.Count - staged.Count);
+        while (Queues.Running.Count + joining < batchSize && pool.Count > 0)
         {
             var r = pool.Nearest(mean)!;
             var length = r.ComputedTokens + 1;
-            if (length < lo || length > hi || !q.Blocks.CanReserve(r, length)) break;
+            if (length < lo || length > hi || !Queues.Blocks.CanReserve(r, length)) break;
             TakeFromPool(r);
-            q.Pull(r, length, batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
+            Queues.Pull(r, length, Batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
             joining++;
         }
     }

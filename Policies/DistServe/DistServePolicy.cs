@@ -11,44 +11,24 @@ namespace Policies.DistServe;
 /// deployment (no search); the decode GPU reserves KV for the whole output at pull time (option),
 /// otherwise it preempts by recompute as vLLM.
 /// </summary>
-public sealed class DistServePolicy(DistServeOptions options, PolicyContext context) : IBatchPolicy
+public sealed class DistServePolicy(DistServeOptions options, PolicyContext context) : QueuedPolicy(context)
 {
-    private readonly GpuQueues q = new(context);
-    private readonly ForwardBatch batch = new();
 
-    public int WaitingCount => q.Waiting.Count + q.Remote.Count;
-
-    public int RunningCount => q.Running.Count;
-
-    public int ArrivingCount => q.Arriving.Count;
-
-    public void Enqueue(Request request) => q.Waiting.AddLast(request);
-
-    public void EnqueuePrefilled(Request request) => q.Remote.AddLast(request);
-
-    public ForwardBatch Schedule(long nowNs)
+    public override ForwardBatch Schedule(long nowNs)
     {
-        batch.Clear();
-        if (context.Role == GpuRole.Decode)
+        Batch.Clear();
+        if (Context.Role == GpuRole.Decode)
         {
-            Fcfs.PullRemote(q, batch, options.MaxNumSeqs, 0, options.ReserveFullOutput ? r => r.MaxKvTokens : null);
-            Fcfs.ScheduleRunning(q, batch, int.MaxValue);
+            Fcfs.PullRemote(Queues, Batch, options.MaxNumSeqs, 0, options.ReserveFullOutput ? r => r.MaxKvTokens : null);
+            Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue);
             // A request preempted here (only without the full reservation) is recomputed here.
-            Fcfs.AdmitWaiting(q, batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
+            Fcfs.AdmitWaiting(Queues, Batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
         }
         else
         {
-            Fcfs.AdmitWaiting(q, batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
-            if (batch.IsEmpty) Fcfs.ScheduleRunning(q, batch, int.MaxValue);
+            Fcfs.AdmitWaiting(Queues, Batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
+            if (Batch.IsEmpty) Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue);
         }
-        return batch;
+        return Batch;
     }
-
-    public void Complete(ForwardBatch completed) => q.Complete(completed);
-
-    public void KvArrived(Request request) => q.KvArrived(request);
-
-    public IReadOnlyList<Request> TakeHandoffs() => q.TakeHandoffs();
-
-    public void Release(Request request) => q.Blocks.Free(request);
 }

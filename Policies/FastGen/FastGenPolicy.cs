@@ -9,36 +9,16 @@ namespace Policies.FastGen;
 /// number of them at once. A prompt is admitted only when KV for all of it fits, so a started
 /// prompt never stalls for memory. Paged KV and preemption by recompute as vLLM.
 /// </summary>
-public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context) : IBatchPolicy
+public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context) : QueuedPolicy(context)
 {
-    private readonly GpuQueues q = new(context);
-    private readonly ForwardBatch batch = new();
-    private readonly int watermarkBlocks = (int)(options.WatermarkFraction * context.Blocks.TotalBlocks);
+    private int WatermarkBlocks => Watermark(options.WatermarkFraction);
 
-    public int WaitingCount => q.Waiting.Count + q.Remote.Count;
-
-    public int RunningCount => q.Running.Count;
-
-    public int ArrivingCount => q.Arriving.Count;
-
-    public void Enqueue(Request request) => q.Waiting.AddLast(request);
-
-    public void EnqueuePrefilled(Request request) => q.Remote.AddLast(request);
-
-    public ForwardBatch Schedule(long nowNs)
+    public override ForwardBatch Schedule(long nowNs)
     {
-        batch.Clear();
-        Fcfs.PullRemote(q, batch, options.MaxNumSeqs, watermarkBlocks);
-        var budget = Fcfs.ScheduleRunning(q, batch, options.TokenBudget);
-        Fcfs.AdmitWaiting(q, batch, budget, options.MaxNumSeqs, watermarkBlocks, chunked: true, r => r.TotalTokens);
-        return batch;
+        Batch.Clear();
+        Fcfs.PullRemote(Queues, Batch, options.MaxNumSeqs, WatermarkBlocks);
+        var budget = Fcfs.ScheduleRunning(Queues, Batch, options.TokenBudget);
+        Fcfs.AdmitWaiting(Queues, Batch, budget, options.MaxNumSeqs, WatermarkBlocks, chunked: true, r => r.TotalTokens);
+        return Batch;
     }
-
-    public void Complete(ForwardBatch completed) => q.Complete(completed);
-
-    public void KvArrived(Request request) => q.KvArrived(request);
-
-    public IReadOnlyList<Request> TakeHandoffs() => q.TakeHandoffs();
-
-    public void Release(Request request) => q.Blocks.Free(request);
 }

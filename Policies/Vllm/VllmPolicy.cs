@@ -15,45 +15,25 @@ namespace Policies.Vllm;
 /// (the simulator rejects such workloads at load); a request preempted on a decode GPU is
 /// recomputed there.
 /// </summary>
-public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : IBatchPolicy
+public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : QueuedPolicy(context)
 {
-    private readonly GpuQueues q = new(context);
-    private readonly ForwardBatch batch = new();
-    private readonly int watermarkBlocks = (int)(options.WatermarkFraction * context.Blocks.TotalBlocks);
+    private int WatermarkBlocks => Watermark(options.WatermarkFraction);
 
-    public int WaitingCount => q.Waiting.Count + q.Remote.Count;
-
-    public int RunningCount => q.Running.Count;
-
-    public int ArrivingCount => q.Arriving.Count;
-
-    public void Enqueue(Request request) => q.Waiting.AddLast(request);
-
-    public void EnqueuePrefilled(Request request) => q.Remote.AddLast(request);
-
-    public ForwardBatch Schedule(long nowNs)
+    public override ForwardBatch Schedule(long nowNs)
     {
-        batch.Clear();
-        Fcfs.PullRemote(q, batch, options.MaxNumSeqs, watermarkBlocks);
+        Batch.Clear();
+        Fcfs.PullRemote(Queues, Batch, options.MaxNumSeqs, WatermarkBlocks);
         var budget = options.MaxNumBatchedTokens;
         if (options.ChunkedPrefill)
         {
-            budget = Fcfs.ScheduleRunning(q, batch, budget);
-            Fcfs.AdmitWaiting(q, batch, budget, options.MaxNumSeqs, watermarkBlocks, chunked: true);
+            budget = Fcfs.ScheduleRunning(Queues, Batch, budget);
+            Fcfs.AdmitWaiting(Queues, Batch, budget, options.MaxNumSeqs, WatermarkBlocks, chunked: true);
         }
         else
         {
-            Fcfs.AdmitWaiting(q, batch, budget, options.MaxNumSeqs, watermarkBlocks, chunked: false);
-            if (batch.IsEmpty) Fcfs.ScheduleRunning(q, batch, budget);
+            Fcfs.AdmitWaiting(Queues, Batch, budget, options.MaxNumSeqs, WatermarkBlocks, chunked: false);
+            if (Batch.IsEmpty) Fcfs.ScheduleRunning(Queues, Batch, budget);
         }
-        return batch;
+        return Batch;
     }
-
-    public void Complete(ForwardBatch completed) => q.Complete(completed);
-
-    public void KvArrived(Request request) => q.KvArrived(request);
-
-    public IReadOnlyList<Request> TakeHandoffs() => q.TakeHandoffs();
-
-    public void Release(Request request) => q.Blocks.Free(request);
 }

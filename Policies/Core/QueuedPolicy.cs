@@ -1,0 +1,39 @@
+namespace Policies.Core;
+
+/// <summary>
+/// The parts of <see cref="IBatchPolicy"/> that are bookkeeping, not decisions: every policy keeps
+/// its requests in <see cref="GpuQueues"/> and differs only in <see cref="Schedule"/> (and, for
+/// AlignedServe, where prefilled requests wait). Policies derive from it as sealed classes.
+/// </summary>
+public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
+{
+    protected GpuQueues Queues { get; } = new(context);
+
+    /// <summary>The batch the policy fills; reused, so it is valid until the next decision.</summary>
+    protected ForwardBatch Batch { get; } = new();
+
+    protected PolicyContext Context { get; } = context;
+
+    public virtual int WaitingCount => Queues.Waiting.Count + Queues.Remote.Count;
+
+    public int RunningCount => Queues.Running.Count;
+
+    public virtual int ArrivingCount => Queues.Arriving.Count;
+
+    public void Enqueue(Request request) => Queues.Waiting.AddLast(request);
+
+    public virtual void EnqueuePrefilled(Request request) => Queues.Remote.AddLast(request);
+
+    public abstract ForwardBatch Schedule(long nowNs);
+
+    public virtual void Complete(ForwardBatch batch) => Queues.Complete(batch);
+
+    public virtual void KvArrived(Request request) => Queues.KvArrived(request);
+
+    public IReadOnlyList<Request> TakeHandoffs() => Queues.TakeHandoffs();
+
+    public void Release(Request request) => Queues.Blocks.Free(request);
+
+    /// <summary>KV blocks to keep free when admitting: a share of the GPU's blocks.</summary>
+    protected int Watermark(double fraction) => (int)(fraction * Context.Blocks.TotalBlocks);
+}
