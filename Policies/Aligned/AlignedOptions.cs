@@ -21,6 +21,7 @@ public enum PrefetchPath
 /// <param name="SwitchThreshold">Switch to the candidate batch when the running batch has shrunk below this share of its starting size.</param>
 /// <param name="CandidateRequests">Refill the running batch from the pool, nearest KV length first, as members finish.</param>
 /// <param name="StarvationGuardS">A request pooled longer than this is forced into the next batch; null: no guard.</param>
+/// <param name="Preemption">A decode GPU out of blocks swaps its latest request back to the host pool (default), or recomputes it.</param>
 public sealed record AlignedOptions(
     [Description("fewest requests per batch")][Range(1, 1_000_000)] int KMin = 36,
     [Description("batch KV cap, share of GPU KV blocks")][Range(0.01, 1.0)] double BMax = 0.4,
@@ -31,4 +32,5 @@ public sealed record AlignedOptions(
     [Description("refill the running batch as members finish")] bool CandidateRequests = true,
     [Description("longest pool wait before a forced batch (s)")][Range(0.0, 1e9)] double? StarvationGuardS = null,
     [Description("most requests running at once on a GPU")][Range(1, 1_000_000)] int MaxNumSeqs = 1024,
-    [Description("prompt tokens per prefill pass")][Range(1, 10_000_000)] int PrefillTokenBudget = 8192);
+    [Description("prompt tokens per prefill pass")][Range(1, 10_000_000)] int PrefillTokenBudget = 8192,
+    [Description("how a victim loses its KV")] Vllm.Preemption Preemption = Vllm.Preemption.Swap);

@@ -13,9 +13,9 @@ namespace Policies.Aligned;
 /// join as members finish); the switch happens once the running batch has shrunk below a
 /// threshold, and the passes where two batches coexist are flagged. A starvation guard forces
 /// long-waiting requests into the next Batch. Every part is an option (<see cref="AlignedOptions"/>).
+/// A decode GPU out of blocks swaps its latest request back to the pool (option: recompute).
 /// Simplified: each decode GPU draws from the share of the pool handed to it (not one shared
-/// pool); staging on the prefill GPU does not take its KV blocks; a request preempted on a
-/// decode GPU is recomputed there.
+/// pool); staging on the prefill GPU does not take its KV blocks.
 /// </summary>
 public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context) : QueuedPolicy(context)
 {
@@ -30,7 +30,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private readonly long batchTokenCap = (long)(options.BMax * context.Blocks.TotalBlocks * context.Blocks.BlockSizeTokens);
     private int batchSize;
 
-    public override int WaitingCount => Queues.Waiting.Count + pool.Count + incoming.Count;
+    public override int WaitingCount => Queues.Waiting.Count + pool.Count + incoming.Count + Queues.SwappingOut;
 
     public override int ArrivingCount => Queues.Arriving.Count + staged.Count;
 
@@ -39,6 +39,13 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
 
     public override void EnqueuePrefilled(Request request) => incoming.Add(request);
 
+    /// <summary>Requests swapped out here come back through the pool, like newly prefilled ones.</summary>
+    public override void SwappedOut(Request request)
+    {
+        Queues.EndSwapOut();
+        incoming.Add(request);
+    }
+
     public override ForwardBatch Schedule(long nowNs)
     {
         Batch.Clear();
@@ -46,7 +53,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         {
             // Prefill side: whole prompts FCFS; the driver moves their KV to the host pool.
             Fcfs.AdmitWaiting(Queues, Batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
-            if (Batch.IsEmpty) Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue);
+            if (Batch.IsEmpty) Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue, options.Preemption == Vllm.Preemption.Swap);
             return Batch;
         }
         foreach (var request in incoming) AddToPool(request, nowNs);
@@ -56,12 +63,12 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         if (candidate.Count > 0 && staged.Count == candidate.Count && SwitchDue()) SwitchBatches();
         if (options.CandidateRequests && !SwitchDue()) RefillRunningBatch();
 
-        Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue);
+        Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue, options.Preemption == Vllm.Preemption.Swap);
         if (Queues.Running.Count == 0 && candidate.Count > 0 && staged.Count == candidate.Count)
         {
             // Preemption emptied the running batch: the staged batch takes over now.
             SwitchBatches();
-            Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue);
+            Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue, options.Preemption == Vllm.Preemption.Swap);
         }
         // Requests preempted here are recomputed here, as new prompts.
         if (Queues.Waiting.Count > 0) Fcfs.AdmitWaiting(Queues, Batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);

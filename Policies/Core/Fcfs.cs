@@ -21,9 +21,10 @@ public static class Fcfs
 
     /// <summary>
     /// Schedules running requests in admission order, each its pending tokens up to the budget,
-    /// preempting from the back (vLLM: the latest admitted) when blocks run out. Returns the budget left.
+    /// preempting from the back (vLLM: the latest admitted) when blocks run out, by recompute or by
+    /// swapping to host memory. Returns the budget left.
     /// </summary>
-    public static int ScheduleRunning(GpuQueues q, ForwardBatch batch, int budget)
+    public static int ScheduleRunning(GpuQueues q, ForwardBatch batch, int budget, bool swap = false)
     {
         var i = 0;
         while (i < q.Running.Count && budget > 0)
@@ -39,7 +40,7 @@ public static class Fcfs
                 continue;
             }
             var victim = q.Running[^1];
-            q.Preempt(victim, batch);
+            q.Preempt(victim, batch, swap);
             if (victim == request) break;
         }
         return budget;

@@ -33,6 +33,12 @@ public sealed class ForwardBatch
     /// <summary>Requests admitted with blocks reserved here whose KV the driver must copy in.</summary>
     public List<KvPull> Pulls { get; } = [];
 
+    /// <summary>
+    /// Requests preempted by swapping: their blocks here are already free; the driver copies their KV
+    /// to host memory, from where the policy pulls them back in later (<see cref="Pulls"/>).
+    /// </summary>
+    public List<Request> SwapOuts { get; } = [];
+
     /// <summary>True when members of two batches run together in this pass (AlignedServe's batch switch).</summary>
     public bool IsBatchSwitch { get; set; }
 
@@ -53,6 +59,7 @@ public sealed class ForwardBatch
         entries.Clear();
         Preempted.Clear();
         Pulls.Clear();
+        SwapOuts.Clear();
         IsBatchSwitch = false;
         TokenCount = 0;
     }

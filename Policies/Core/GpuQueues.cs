@@ -26,6 +26,9 @@ public sealed class GpuQueues(PolicyContext context)
 
     public List<Request> Handoffs { get; } = [];
 
+    /// <summary>Requests swapped out whose copy to host memory is still running.</summary>
+    public int SwappingOut { get; private set; }
+
     /// <summary>Running plus arriving: the requests holding seats on this GPU.</summary>
     public int Seated => Running.Count + Arriving.Count;
 
@@ -94,15 +97,30 @@ public sealed class GpuQueues(PolicyContext context)
         return handoffsOut;
     }
 
-    /// <summary>Preemption by recompute: drop the request's KV and queue it first among the waiting.</summary>
-    public void Preempt(Request victim, ForwardBatch batch)
+    /// <summary>
+    /// Preemption by recompute (drop the request's KV, queue it first among the waiting) or by swap
+    /// (its KV goes to host memory; once there, it waits first among the prefilled requests, to be pulled back).
+    /// </summary>
+    public void Preempt(Request victim, ForwardBatch batch, bool swap = false)
     {
         Running.RemoveAt(Running.LastIndexOf(victim));
         Blocks.Free(victim);
-        victim.ResetForRecompute();
-        Waiting.AddFirst(victim);
         batch.Preempted.Add(victim);
+        if (swap)
+        {
+            victim.SwapOut();
+            SwappingOut++;
+            batch.SwapOuts.Add(victim);
+        }
+        else
+        {
+            victim.ResetForRecompute();
+            Waiting.AddFirst(victim);
+        }
     }
+
+    /// <summary>A swap-out's copy to host memory finished.</summary>
+    public void EndSwapOut() => SwappingOut--;
 
     /// <summary>Blocks to keep free when admitting, unless nothing else holds the GPU (then a request must be able to start).</summary>
     public int Reserve(int watermarkBlocks, ForwardBatch batch) => Idle && batch.IsEmpty ? 0 : watermarkBlocks;

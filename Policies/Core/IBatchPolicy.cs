@@ -39,6 +39,9 @@ public interface IBatchPolicy
     /// <summary>A handed-off request's KV has been copied away: free its blocks here.</summary>
     void Release(Request request);
 
+    /// <summary>A request this policy swapped out (<see cref="ForwardBatch.SwapOuts"/>) now has its KV in host memory: it may be pulled back.</summary>
+    void SwappedOut(Request request);
+
     int WaitingCount { get; }
 
     int RunningCount { get; }

@@ -14,7 +14,7 @@ public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
 
     protected PolicyContext Context { get; } = context;
 
-    public virtual int WaitingCount => Queues.Waiting.Count + Queues.Remote.Count;
+    public virtual int WaitingCount => Queues.Waiting.Count + Queues.Remote.Count + Queues.SwappingOut;
 
     public int RunningCount => Queues.Running.Count;
 
@@ -33,6 +33,13 @@ public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
     public IReadOnlyList<Request> TakeHandoffs() => Queues.TakeHandoffs();
 
     public void Release(Request request) => Queues.Blocks.Free(request);
+
+    /// <summary>A swapped-out request waits first among the prefilled requests, to be pulled back.</summary>
+    public virtual void SwappedOut(Request request)
+    {
+        Queues.EndSwapOut();
+        Queues.Remote.AddFirst(request);
+    }
 
     /// <summary>KV blocks to keep free when admitting: a share of the GPU's blocks.</summary>
     protected int Watermark(double fraction) => (int)(fraction * Context.Blocks.TotalBlocks);

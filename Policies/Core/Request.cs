@@ -84,6 +84,13 @@ public sealed class Request
         return true;
     }
 
+    /// <summary>Its KV moves to host memory (preemption by swap); it keeps its computed tokens.</summary>
+    internal void SwapOut()
+    {
+        Preemptions++;
+        Phase = RequestPhase.Waiting;
+    }
+
     /// <summary>Drops the request's KV (preemption by recompute); its generated tokens are kept.</summary>
     internal void ResetForRecompute()
     {

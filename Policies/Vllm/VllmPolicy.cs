@@ -11,9 +11,10 @@ namespace Policies.Vllm;
 /// v1: running requests first, then new prefills, chunked to fill the token budget.
 /// On a prefill GPU a request leaves after its first token; on a decode GPU prefilled
 /// requests are pulled in FCFS as blocks allow.
-/// Simplified: no prefix caching, no swap preemption, no per-request max-length rejection
-/// (the simulator rejects such workloads at load); a request preempted on a decode GPU is
-/// recomputed there.
+/// With <c>preemption: swap</c> the victim's KV is copied to host memory and pulled back, ahead of
+/// new requests, when blocks free up. Simplified: no prefix caching, no per-request max-length
+/// rejection (the simulator rejects such workloads at load); the victim's blocks are reused at
+/// once while its copy to host runs on the links (vLLM blocks the step on the swap).
 /// </summary>
 public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : QueuedPolicy(context)
 {
@@ -26,13 +27,13 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : Que
         var budget = options.MaxNumBatchedTokens;
         if (options.ChunkedPrefill)
         {
-            budget = Fcfs.ScheduleRunning(Queues, Batch, budget);
+            budget = Fcfs.ScheduleRunning(Queues, Batch, budget, options.Preemption == Preemption.Swap);
             Fcfs.AdmitWaiting(Queues, Batch, budget, options.MaxNumSeqs, WatermarkBlocks, chunked: true);
         }
         else
         {
             Fcfs.AdmitWaiting(Queues, Batch, budget, options.MaxNumSeqs, WatermarkBlocks, chunked: false);
-            if (Batch.IsEmpty) Fcfs.ScheduleRunning(Queues, Batch, budget);
+            if (Batch.IsEmpty) Fcfs.ScheduleRunning(Queues, Batch, budget, options.Preemption == Preemption.Swap);
         }
         return Batch;
     }

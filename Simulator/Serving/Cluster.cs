@@ -162,6 +162,23 @@ public sealed class Cluster
         decode.Wake();
     }
 
+    /// <summary>A policy preempted a request by swap: copy its KV into the node's host pool.</summary>
+    public void SwapOut(Request request, GpuWorker gpu) => sim.Process(SwapOutProcess(request, gpu));
+
+    private IEnumerable<SimEvent> SwapOutProcess(Request request, GpuWorker gpu)
+    {
+        var node = nodeOf[gpu];
+        var bytes = KvBytes(request);
+        var asked = sim.Now;
+        yield return node.Pool.Put(bytes);
+        metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
+        yield return fabric.Transfer(bytes, node.Links.GpuToHost(gpu.Record.LocalIndex));
+        metrics.Transfer(new TransferRecord(request.Id, "swap_out", Name(gpu), $"host{node.Index}", bytes, asked, sim.Now));
+        kvHome[request] = null;
+        gpu.Policy.SwappedOut(request);
+        gpu.Wake();
+    }
+
     /// <summary>A decode GPU reserved blocks for a request: copy its KV in from where it is.</summary>
     public void Pull(KvPull pull, GpuWorker decode) => sim.Process(PullIn(pull, decode));
 

@@ -59,6 +59,7 @@ public sealed class GpuWorker
             var decisionStart = Stopwatch.GetTimestamp();
             var batch = Policy.Schedule(sim.Now);
             metrics.SchedulingTook(Stopwatch.GetElapsedTime(decisionStart));
+            foreach (var victim in batch.SwapOuts) cluster.SwapOut(victim, this);
             foreach (var pull in batch.Pulls) cluster.Pull(pull, this);
             if (batch.IsEmpty)
             {

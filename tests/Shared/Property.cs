@@ -11,7 +11,7 @@ internal static class Property
     public static void ForAll<T>(Gen<T> gen, Action<T> check, int iterations, uint seed = 1)
     {
         var root = Environment.GetEnvironmentVariable("PROPERTY_SEED") is { Length: > 0 } text ? uint.Parse(text) : seed;
-        var pcg = new PCG(root);
+        var pcg = new PCG(1, root);
         for (var i = 0; i < iterations; i++)
         {
             var value = gen.Generate(pcg, null!, out _);

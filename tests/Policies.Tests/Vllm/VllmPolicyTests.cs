@@ -73,6 +73,37 @@ public sealed class VllmPolicyTests
     }
 
     [Fact]
+    public void Swap_Preemption_Should_Move_The_Victim_To_Host_And_Pull_It_Back_Before_New_Requests()
+    {
+        // Given 2 requests that each fill 2 of 4 blocks, swap preemption
+        var blocks = new KvBlockManager(4, 4);
+        var policy = new VllmPolicy(new VllmOptions(WatermarkFraction: 0, Preemption: Preemption.Swap), new PolicyContext(blocks));
+        var early = new Request(0, 8, 2);
+        var late = new Request(1, 8, 5);
+        policy.Enqueue(early);
+        policy.Enqueue(late);
+        Execute(policy, policy.Schedule(0));
+
+        // When both need a third block: the later one is swapped out, keeping its computed tokens
+        var batch = policy.Schedule(0);
+        Assert.Equal([late], batch.SwapOuts);
+        Assert.Empty(blocks.BlocksOf(late));
+        Assert.Equal(8, late.ComputedTokens);
+        Execute(policy, batch); // early finishes
+
+        // Then it is not pulled back while its copy to host memory runs,
+        Assert.DoesNotContain(policy.Schedule(0).Pulls, p => p.Request == late);
+        // and once the copy landed it is pulled back ahead of a newer request
+        policy.SwappedOut(late);
+        var newer = new Request(2, 8, 5);
+        policy.Enqueue(newer);
+        var back = policy.Schedule(0);
+        Assert.Equal([late], back.Pulls.Select(p => p.Request));
+        Assert.DoesNotContain(back.Entries, e => e.Request == newer);
+        Assert.Equal(3, blocks.BlocksOf(late).Count);
+    }
+
+    [Fact]
     public void Chunked_Prefill_Should_Fill_The_Budget_After_Running_Decodes()
     {
         var policy = new VllmPolicy(new VllmOptions(MaxNumBatchedTokens: 64, ChunkedPrefill: true), new PolicyContext(new KvBlockManager(100, 16)));

@@ -35,6 +35,7 @@ public sealed class ServingInvariantTests
     private static readonly Gen<PolicyConfig> Policies = Gen.Int[64, 2048].SelectMany(budget => Gen.OneOf<PolicyConfig>(
         Gen.Const(new PolicyConfig("vllm", new VllmOptions(MaxNumBatchedTokens: budget))),
         Gen.Const(new PolicyConfig("vllm", new VllmOptions(MaxNumBatchedTokens: budget, ChunkedPrefill: true))),
+        Gen.Const(new PolicyConfig("vllm", new VllmOptions(MaxNumBatchedTokens: budget, Preemption: Preemption.Swap))),
         Gen.Const(new PolicyConfig("orca", new OrcaOptions(MaxNumBatchedTokens: budget, MaxSequenceTokens: 64))),
         Gen.Const(new PolicyConfig("sarathi", new SarathiOptions(TokenBudget: budget))),
         Gen.Const(new PolicyConfig("fastgen", new FastGenOptions(TokenBudget: budget))),
@@ -42,7 +43,8 @@ public sealed class ServingInvariantTests
         Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 1 + budget % 8, PrefillTokenBudget: budget))),
         Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 4, PrefixAware: false, Prefetch: false))),
         Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 4, PrefetchPath: PrefetchPath.PcieDirect, CandidateRequests: false, BMax: 0.1))),
-        Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 4, StarvationGuardS: 0.001, SwitchThreshold: 0.9)))));
+        Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 4, StarvationGuardS: 0.001, SwitchThreshold: 0.9))),
+        Gen.Const(new PolicyConfig("aligned", new AlignedOptions(KMin: 4, Preemption: Preemption.Recompute)))));
 
     private static readonly Gen<GpuGroup[]> Colocated = Gen.Int[1, 3].Select(n => new[] { new GpuGroup(GpuRole.Colocated, n) });
 
@@ -118,8 +120,14 @@ public sealed class ServingInvariantTests
             // (GPU prefetch stages pool KV on the prefill GPU: one more hop)
             var staged = c.Policy.Options is AlignedOptions { PrefetchPath: PrefetchPath.GpuPrefetch };
             var expectedPerHandoff = c.Handoff == KvHandoff.Peer ? 1 : staged ? 3 : 2;
-            foreach (var group in m.Transfers.GroupBy(t => t.Request)) Assert.Equal(expectedPerHandoff, group.Count());
-            if (!disaggregated) Assert.Empty(m.Transfers);
+            // and every swap-out is one copy out and one copy back in
+            foreach (var group in m.Transfers.GroupBy(t => t.Request))
+            {
+                var swaps = group.Count(t => t.Kind == "swap_out");
+                var back = staged ? 2 : 1;
+                Assert.Equal((disaggregated ? expectedPerHandoff : 0) + swaps * (1 + back), group.Count());
+            }
+            if (!disaggregated) Assert.All(m.Transfers, t => Assert.True(t.Kind is "swap_out" or "host_to_gpu"));
         }, iterations: 400);
     }
 }
