@@ -30,7 +30,7 @@ public static class PolicyRegistry
 {
     public static IReadOnlyList<PolicyDescriptor> All { get; } =
     [
-        Describe<VllmOptions>("vllm", "FCFS continuous batching, paged KV, preemption by recompute (vLLM)",
+        Describe<VllmOptions>("vllm", "FCFS continuous batching, paged KV, preemption by recompute or swap (vLLM)",
             (o, ctx) => new VllmPolicy(o, ctx)),
         Describe<OrcaOptions>("orca", "iteration-level scheduling, KV reserved for the maximum length at admission (Orca)",
             (o, ctx) => new OrcaPolicy(o, ctx)),
