@@ -60,7 +60,7 @@ public static class Fcfs
             var tokens = chunked ? Math.Min(request.PendingTokens, budget) : request.PendingTokens;
             if (!chunked && tokens > budget && !batch.IsEmpty) break;
             var reserve = reserveTokens?.Invoke(request) ?? request.ComputedTokens + tokens;
-            if (!q.Blocks.CanReserve(request, reserve, q.Reserve(watermarkBlocks, batch))) break;
+            if (!q.Blocks.CanReserve(request, reserve, q.KeepFree(watermarkBlocks, batch))) break;
             q.Waiting.RemoveFirst();
             q.Admit(request, reserve, tokens, batch);
             budget -= tokens;

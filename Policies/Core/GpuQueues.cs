@@ -123,5 +123,5 @@ public sealed class GpuQueues(PolicyContext context)
     public void EndSwapOut() => SwappingOut--;
 
     /// <summary>Blocks to keep free when admitting, unless nothing else holds the GPU (then a request must be able to start).</summary>
-    public int Reserve(int watermarkBlocks, ForwardBatch batch) => Idle && batch.IsEmpty ? 0 : watermarkBlocks;
+    public int KeepFree(int watermarkBlocks, ForwardBatch batch) => Idle && batch.IsEmpty ? 0 : watermarkBlocks;
 }

@@ -26,7 +26,7 @@ public sealed class SarathiPolicy(SarathiOptions options, PolicyContext context)
             var whole = request.PendingTokens <= budget;
             if (!whole && chunking) break;
             var tokens = Math.Min(request.PendingTokens, budget);
-            if (!Queues.Blocks.CanReserve(request, request.ComputedTokens + tokens, Queues.Reserve(WatermarkBlocks, Batch))) break;
+            if (!Queues.Blocks.CanReserve(request, request.ComputedTokens + tokens, Queues.KeepFree(WatermarkBlocks, Batch))) break;
             Queues.Waiting.RemoveFirst();
             Queues.Admit(request, request.ComputedTokens + tokens, tokens, Batch);
             budget -= tokens;
