@@ -11,13 +11,15 @@ namespace Policies;
 /// <summary>A policy as the YAML names it: its options record type and how to build it.</summary>
 /// <param name="NeedsDisaggregation">True when the policy only makes sense with prefill and decode GPUs.</param>
 /// <param name="NeedsHostPool">True when prefilled KV must go through the host KV pool.</param>
+/// <param name="Swaps">True when, with these options, the policy swaps whole requests' KV to host memory.</param>
 public sealed record PolicyDescriptor(
     string Name,
     string Summary,
     Type OptionsType,
     Func<object, PolicyContext, IBatchPolicy> Create,
     bool NeedsDisaggregation = false,
-    bool NeedsHostPool = false)
+    bool NeedsHostPool = false,
+    Func<object, bool>? Swaps = null)
 {
     public object DefaultOptions() => Activator.CreateInstance(OptionsType, CtorDefaults(OptionsType))!;
 
@@ -31,7 +33,7 @@ public static class PolicyRegistry
     public static IReadOnlyList<PolicyDescriptor> All { get; } =
     [
         Describe<VllmOptions>("vllm", "FCFS continuous batching, paged KV, preemption by recompute or swap (vLLM)",
-            (o, ctx) => new VllmPolicy(o, ctx)),
+            (o, ctx) => new VllmPolicy(o, ctx)) with { Swaps = o => ((VllmOptions)o).Preemption == Preemption.Swap },
         Describe<OrcaOptions>("orca", "iteration-level scheduling, KV reserved for the maximum length at admission (Orca)",
             (o, ctx) => new OrcaPolicy(o, ctx)),
         Describe<SarathiOptions>("sarathi", "stall-free hybrid batches, one chunked prefill under a token budget (Sarathi-Serve)",
@@ -41,7 +43,8 @@ public static class PolicyRegistry
         Describe<DistServeOptions>("distserve", "prefill and decode GPUs, KV moved after prefill, FCFS decode (DistServe)",
             (o, ctx) => new DistServePolicy(o, ctx), needsDisaggregation: true),
         Describe<AlignedOptions>("aligned", "prefix-aware batching from a host KV pool, batch-level scheduling, GPU prefetch (AlignedServe)",
-            (o, ctx) => new AlignedPolicy(o, ctx), needsDisaggregation: true, needsHostPool: true),
+            (o, ctx) => new AlignedPolicy(o, ctx), needsDisaggregation: true, needsHostPool: true)
+            with { Swaps = o => ((AlignedOptions)o).Preemption == Preemption.Swap },
     ];
 
     public static IEnumerable<string> Names => All.Select(p => p.Name);

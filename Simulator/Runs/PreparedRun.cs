@@ -33,10 +33,14 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
         if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");
         memory.CheckFits(requests, "workload");
         var prepared = new PreparedRun(config, requests, memory, stats);
-        var largest = requests.Max(r => (long)r.PromptTokens) * config.Model.KvBytesPerToken;
-        if (config.Deployment.Handoff == KvHandoff.HostPool && largest > prepared.HostPoolBytes)
+        // The host pool must hold the largest KV it can be asked to: a prompt's (handoff) or a whole request's (swap).
+        var swaps = config.Policy.Descriptor.Swaps?.Invoke(config.Policy.Options) ?? false;
+        var handoff = config.Deployment.Handoff == KvHandoff.HostPool;
+        var largest = (swaps ? requests.Max(r => (long)r.PromptTokens + r.OutputTokens - 1) : requests.Max(r => (long)r.PromptTokens))
+            * config.Model.KvBytesPerToken;
+        if ((swaps || handoff) && largest > prepared.HostPoolBytes)
             throw new ConfigException(null, "deployment.host_pool_gib",
-                $"the host KV pool ({prepared.HostPoolBytes / Units.GiB:0.###} GiB) cannot hold the largest prompt's KV ({largest / Units.GiB:0.###} GiB)");
+                $"the host KV pool ({prepared.HostPoolBytes / Units.GiB:0.###} GiB) cannot hold the largest {(swaps ? "request's" : "prompt's")} KV ({largest / Units.GiB:0.###} GiB)");
         return prepared;
     }
 }
