@@ -20,8 +20,6 @@ public sealed class LengthIndex
 
     public int Count => counts[1];
 
-    public bool Contains(Request request) => where.ContainsKey(request);
-
     public static int LeafOf(int length) => Math.Clamp(length, 1, MaxLength) - 1;
 
     public void Add(Request request, int length)

@@ -138,7 +138,7 @@ public sealed class ConfigBinder(Catalog catalog)
         var names = string.Join(", ", PolicyRegistry.Names);
         var map = node switch
         {
-            ScalarNode { IsNull: false } s => new MappingNode([new(new ScalarNode("name", true, s.Location), s)], s.Location),
+            ScalarNode { IsNull: false } s => MappingNode.NameOnly(s),
             MappingNode m => m,
             _ => throw new ConfigException(node.Location, path, $"expected a policy name or a mapping with 'name' (one of: {names})"),
         };

@@ -23,6 +23,10 @@ public sealed record SequenceNode(IReadOnlyList<ConfigNode> Items, SourceLocatio
 public sealed record MappingNode(IReadOnlyList<KeyValuePair<ScalarNode, ConfigNode>> Entries, SourceLocation Location)
     : ConfigNode(Location)
 {
+    /// <summary><c>{ name: value }</c>: a catalog or policy name given alone, as a mapping to refine.</summary>
+    public static MappingNode NameOnly(ScalarNode name) =>
+        new([new(new ScalarNode("name", true, name.Location), name)], name.Location);
+
     public ConfigNode? this[string key] => Entries.FirstOrDefault(e => e.Key.Value == key).Value;
 
     public ScalarNode? KeyNode(string key) => Entries.FirstOrDefault(e => e.Key.Value == key).Key;
@@ -53,7 +57,7 @@ public sealed record MappingNode(IReadOnlyList<KeyValuePair<ScalarNode, ConfigNo
                 (MappingNode baseMap, MappingNode overMap) => baseMap.Merge(overMap),
                 // A catalog reference by name (gpu: h100-sxm-80gb) refined field by field.
                 (ScalarNode { IsNull: false } name, MappingNode overMap) when overMap["name"] is null =>
-                    new MappingNode([new(new ScalarNode("name", true, name.Location), name)], name.Location).Merge(overMap),
+                    NameOnly(name).Merge(overMap),
                 _ => value,
             };
             result = result.With(key, merged);

@@ -62,7 +62,7 @@ public static class ExperimentLoader
         {
             MappingNode m => m,
             // A catalog name being overridden field by field: model=opt-13b becomes {name: opt-13b}.
-            ScalarNode { IsNull: false } s => new MappingNode([new(new ScalarNode("name", true, s.Location), s)], s.Location),
+            ScalarNode { IsNull: false } s => MappingNode.NameOnly(s),
             null or ScalarNode => new MappingNode([], where),
             var other => throw new ConfigException(other.Location, string.Join('.', path[..(depth + 1)]), "cannot --set a field inside a list; set the whole list"),
         };

@@ -9,16 +9,7 @@ namespace Policies.Tests.Aligned;
 public sealed class AlignedPolicyTests
 {
     /// <summary>A prefilled request, as a prefill GPU hands it over (KV of its prompt computed, first token out).</summary>
-    private static Request Prefilled(int id, int prompt, int output = 50)
-    {
-        var prefill = new VllmPolicy(new VllmOptions(MaxNumBatchedTokens: 1 << 20), new PolicyContext(new KvBlockManager(100_000, 16), GpuRole.Prefill));
-        var request = new Request(id, prompt, output);
-        prefill.Enqueue(request);
-        var batch = prefill.Schedule(0);
-        foreach (var e in batch.Entries) e.Request.Advance(e.NewTokens);
-        prefill.Complete(batch);
-        return prefill.TakeHandoffs().Single();
-    }
+    private static Request Prefilled(int id, int prompt, int output = 50) => Request.Prefilled(id, prompt, output);
 
     private static (AlignedPolicy Policy, KvBlockManager Blocks) Decoder(AlignedOptions options, int blocks = 100_000)
     {

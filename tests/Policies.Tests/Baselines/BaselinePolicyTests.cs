@@ -10,12 +10,6 @@ namespace Policies.Tests.Baselines;
 /// <summary>Hand-made situations where each baseline's right decision is known.</summary>
 public sealed class BaselinePolicyTests
 {
-    private static void Execute(IBatchPolicy policy, ForwardBatch batch)
-    {
-        foreach (var entry in batch.Entries) entry.Request.Advance(entry.NewTokens);
-        policy.Complete(batch);
-    }
-
     [Fact]
     public void Orca_Should_Reserve_The_Maximum_Length_And_Mix_Prefill_With_Decodes()
     {
@@ -23,7 +17,7 @@ public sealed class BaselinePolicyTests
         var policy = new OrcaPolicy(new OrcaOptions(MaxSequenceTokens: 512), new PolicyContext(blocks));
         var first = new Request(0, 100, 50);
         policy.Enqueue(first);
-        Execute(policy, policy.Schedule(0));
+        Driver.Execute(policy, policy.Schedule(0));
         Assert.Equal(32, blocks.BlocksOf(first).Count); // 512 tokens reserved, not 100
 
         policy.Enqueue(new Request(1, 200, 1000));
@@ -38,14 +32,14 @@ public sealed class BaselinePolicyTests
     {
         var policy = new SarathiPolicy(new SarathiOptions(TokenBudget: 100), new PolicyContext(new KvBlockManager(1000, 16)));
         policy.Enqueue(new Request(0, 10, 20));
-        Execute(policy, policy.Schedule(0));
+        Driver.Execute(policy, policy.Schedule(0));
         policy.Enqueue(new Request(1, 30, 5));
         policy.Enqueue(new Request(2, 500, 5));
         policy.Enqueue(new Request(3, 40, 5));
 
         var first = policy.Schedule(0);
         Assert.Equal([(0, 1), (1, 30), (2, 69)], first.Entries.Select(e => (e.Request.Id, e.NewTokens)));
-        Execute(policy, first);
+        Driver.Execute(policy, first);
 
         // Request 2 is still being chunked, so 3 may join only whole, and it does not fit after 2's chunk.
         var second = policy.Schedule(0);
@@ -74,8 +68,7 @@ public sealed class BaselinePolicyTests
     {
         var blocks = new KvBlockManager(1000, 16);
         var policy = new DistServePolicy(new DistServeOptions(), new PolicyContext(blocks, GpuRole.Decode));
-        var prefillGpu = new VllmLikePrefill();
-        var request = prefillGpu.Prefill(new Request(0, 100, 60));
+        var request = Request.Prefilled(0, 100, 60);
 
         policy.EnqueuePrefilled(request);
         var batch = policy.Schedule(0);
@@ -96,7 +89,7 @@ public sealed class BaselinePolicyTests
 
         var batch = policy.Schedule(0);
         Assert.Equal(2, batch.Entries.Count); // 200 of the 250-token budget; the third does not fit whole
-        Execute(policy, batch);
+        Driver.Execute(policy, batch);
 
         var handoffs = policy.TakeHandoffs();
         Assert.Equal([0, 1], handoffs.Select(r => r.Id));
@@ -104,20 +97,5 @@ public sealed class BaselinePolicyTests
         Assert.True(blocks.UsedBlocks > 0);
         foreach (var r in handoffs.ToList()) policy.Release(r);
         Assert.Equal(0, blocks.UsedBlocks);
-    }
-
-    /// <summary>Prefills a request the way a prefill GPU would, so it arrives with its KV computed.</summary>
-    private sealed class VllmLikePrefill
-    {
-        private readonly Policies.Vllm.VllmPolicy policy = new(new Policies.Vllm.VllmOptions(), new PolicyContext(new KvBlockManager(1000, 16), GpuRole.Prefill));
-
-        public Request Prefill(Request request)
-        {
-            policy.Enqueue(request);
-            var batch = policy.Schedule(0);
-            foreach (var entry in batch.Entries) entry.Request.Advance(entry.NewTokens);
-            policy.Complete(batch);
-            return policy.TakeHandoffs().Single();
-        }
     }
 }

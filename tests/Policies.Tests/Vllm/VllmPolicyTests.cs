@@ -6,13 +6,6 @@ namespace Policies.Tests.Vllm;
 
 public sealed class VllmPolicyTests
 {
-    /// <summary>Runs a batch the way a driver does: advance every entry, then complete.</summary>
-    private static void Execute(IBatchPolicy policy, ForwardBatch batch)
-    {
-        foreach (var entry in batch.Entries) entry.Request.Advance(entry.NewTokens);
-        policy.Complete(batch);
-    }
-
     [Fact]
     public void Should_Admit_Waiting_Requests_In_Arrival_Order_And_Prefill_First()
     {
@@ -20,7 +13,7 @@ public sealed class VllmPolicyTests
         var policy = new VllmPolicy(new VllmOptions(), new PolicyContext(new KvBlockManager(100, 16)));
         var first = new Request(0, 50, 10);
         policy.Enqueue(first);
-        Execute(policy, policy.Schedule(0));
+        Driver.Execute(policy, policy.Schedule(0));
         policy.Enqueue(new Request(1, 30, 10));
         policy.Enqueue(new Request(2, 40, 10));
 
@@ -30,7 +23,7 @@ public sealed class VllmPolicyTests
         // Then the next pass is the two prefills, in order, without the running decode (vLLM v0)
         Assert.Equal([1, 2], batch.Entries.Select(e => e.Request.Id));
         Assert.All(batch.Entries, e => Assert.True(e.IsPrefill));
-        Execute(policy, batch);
+        Driver.Execute(policy, batch);
         Assert.Equal([0, 1, 2], policy.Schedule(0).Entries.Select(e => e.Request.Id));
     }
 
@@ -57,7 +50,7 @@ public sealed class VllmPolicyTests
         var late = new Request(1, 8, 5);
         policy.Enqueue(early);
         policy.Enqueue(late);
-        Execute(policy, policy.Schedule(0));
+        Driver.Execute(policy, policy.Schedule(0));
 
         // When both need a third block for their next token
         var batch = policy.Schedule(0);
@@ -82,14 +75,14 @@ public sealed class VllmPolicyTests
         var late = new Request(1, 8, 5);
         policy.Enqueue(early);
         policy.Enqueue(late);
-        Execute(policy, policy.Schedule(0));
+        Driver.Execute(policy, policy.Schedule(0));
 
         // When both need a third block: the later one is swapped out, keeping its computed tokens
         var batch = policy.Schedule(0);
         Assert.Equal([late], batch.SwapOuts);
         Assert.Empty(blocks.BlocksOf(late));
         Assert.Equal(8, late.ComputedTokens);
-        Execute(policy, batch); // early finishes
+        Driver.Execute(policy, batch); // early finishes
 
         // Then it is not pulled back while its copy to host memory runs,
         Assert.DoesNotContain(policy.Schedule(0).Pulls, p => p.Request == late);
@@ -108,14 +101,14 @@ public sealed class VllmPolicyTests
     {
         var policy = new VllmPolicy(new VllmOptions(MaxNumBatchedTokens: 64, ChunkedPrefill: true), new PolicyContext(new KvBlockManager(100, 16)));
         policy.Enqueue(new Request(0, 10, 5));
-        Execute(policy, policy.Schedule(0));
+        Driver.Execute(policy, policy.Schedule(0));
         var big = new Request(1, 200, 5);
         policy.Enqueue(big);
 
         var batch = policy.Schedule(0);
 
         Assert.Equal([(0, 1), (1, 63)], batch.Entries.Select(e => (e.Request.Id, e.NewTokens)));
-        Execute(policy, batch);
+        Driver.Execute(policy, batch);
         Assert.Equal(63, big.ComputedTokens);
         Assert.Equal(0, big.GeneratedTokens);
     }
@@ -126,8 +119,8 @@ public sealed class VllmPolicyTests
         var blocks = new KvBlockManager(100, 16);
         var policy = new VllmPolicy(new VllmOptions(), new PolicyContext(blocks));
         policy.Enqueue(new Request(0, 40, 2));
-        Execute(policy, policy.Schedule(0));
-        Execute(policy, policy.Schedule(0));
+        Driver.Execute(policy, policy.Schedule(0));
+        Driver.Execute(policy, policy.Schedule(0));
 
         Assert.Equal(0, policy.RunningCount);
         Assert.Equal(100, blocks.FreeBlocks);

@@ -7,18 +7,7 @@ namespace Simulator.Tests.Cli;
 
 public sealed class CliTests
 {
-    private const string Experiment = """
-        name: bad
-        model: opt-6.7b
-        node: dgx-h100
-        policy: vllm
-        workload:
-          kind: synthetic
-          num_requests: 10
-          arrival: { process: poisson, rate_per_s: 5 }
-          prompt: { dist: fixed, value: 100 }
-          output: { dist: fixed, value: 10 }
-        """;
+    private const string Experiment = RepoPaths.MinimalExperiment;
 
     private static (int Code, string Out) RunIn(TempDir dir, string yaml, params string[] extra)
     {

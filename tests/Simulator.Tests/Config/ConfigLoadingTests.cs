@@ -7,18 +7,7 @@ namespace Simulator.Tests.Config;
 
 public sealed class ConfigLoadingTests
 {
-    private const string Valid = """
-        name: t
-        model: opt-6.7b
-        node: dgx-h100
-        policy: vllm
-        workload:
-          kind: synthetic
-          num_requests: 10
-          arrival: { process: poisson, rate_per_s: 5 }
-          prompt: { dist: fixed, value: 100 }
-          output: { dist: fixed, value: 10 }
-        """;
+    private const string Valid = RepoPaths.MinimalExperiment;
 
     private static readonly Catalog Catalog = new(RepoPaths.Configs);
 
