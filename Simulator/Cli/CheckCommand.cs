@@ -23,6 +23,13 @@ public static class CheckCommand
                 AnsiConsole.MarkupLineInterpolated($"[green]ok[/]: study {study.Value}: {Study.Check(study, path, parsed.GetValue(sets) ?? [])}");
                 return ExitCodes.Ok;
             }
+            if (Sweeps.SweepPlan.IsSweep(path))
+            {
+                var plan = Sweeps.SweepPlan.Load(path, parsed.GetValue(sets) ?? []);
+                foreach (var run in plan.Runs.DistinctBy(r => r.Hash)) PreparedRun.From(run.Config);
+                AnsiConsole.MarkupLineInterpolated($"[green]ok[/]: sweep {plan.Name}: {plan.Points} points, {plan.Runs.Count} runs, {plan.Figures.Count} figures");
+                return ExitCodes.Ok;
+            }
             var config = ExperimentLoader.Load(path, parsed.GetValue(sets) ?? []);
             var prepared = PreparedRun.From(config);
             if (parsed.GetValue(print)) Console.Write(ConfigWriter.ToYaml(config));

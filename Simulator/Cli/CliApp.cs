@@ -3,7 +3,7 @@ using Simulator.Config;
 
 namespace Simulator.Cli;
 
-/// <summary>The command line: run, check, list, plot, bench.</summary>
+/// <summary>The command line: run, sweep, merge, reproduce, check, list, plot, bench.</summary>
 public static class CliApp
 {
     public static int Start(string[] args)
@@ -11,6 +11,9 @@ public static class CliApp
         var root = new RootCommand("AlignedServe-Sim: a discrete-event simulator of LLM serving and its batching policies.")
         {
             RunCommand.Build(),
+            SweepCommand.Build(),
+            MergeCommand.Build(),
+            ReproduceCommand.Build(),
             CheckCommand.Build(),
             ListCommand.Build(),
             PlotCommand.Build(),

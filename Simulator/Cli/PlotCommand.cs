@@ -6,16 +6,23 @@ using Spectre.Console;
 
 namespace Simulator.Cli;
 
-/// <summary><c>plot results/name</c>: re-render a run's figures from its CSVs without re-running.</summary>
+/// <summary><c>plot results/name</c>: re-render a run's, study's or sweep's figures (and a sweep's tables and report) from its CSVs without re-running.</summary>
 public static class PlotCommand
 {
     public static Command Build()
     {
-        var dir = new Argument<DirectoryInfo>("results-dir") { Description = "A run's results folder" };
+        var dir = new Argument<DirectoryInfo>("results-dir") { Description = "A run's, study's or sweep's results folder" };
         var command = new Command("plot", "Re-render the figures of a results folder from its CSVs") { dir };
         command.SetAction(parsed =>
         {
             var folder = parsed.GetValue(dir)!.FullName;
+            if (File.Exists(Path.Combine(folder, Sweeps.SweepManifest.File)))
+                return CliApp.Guard(() =>
+                {
+                    foreach (var figure in Sweeps.SweepResults.WriteAll(folder)) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
+                    AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(folder, Sweeps.SweepReport.File)}");
+                    return ExitCodes.Ok;
+                });
             if (Study.TryPlot(folder, out var studyFigures))
             {
                 foreach (var figure in studyFigures) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");

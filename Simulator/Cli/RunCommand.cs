@@ -44,6 +44,13 @@ public static class RunCommand
                 AnsiConsole.MarkupLineInterpolated($"figure:  {Path.Combine(Path.GetFullPath(folder), FigureSet.Folder, Path.GetFileName(figure))}");
             return ExitCodes.Ok;
         }
+        if (Sweeps.SweepPlan.IsSweep(file.FullName))
+        {
+            if (seed is not null) throw new ConfigException(null, "--seed", "this file is a sweep; set sweep.seeds (or --set seed=N) instead of --seed");
+            var plan = Sweeps.SweepPlan.Load(file.FullName, sets);
+            return SweepCommand.Execute(plan, outDir?.FullName ?? Path.GetFullPath(Path.Combine("results", plan.Name)),
+                new Sweeps.SweepOptions(Environment.ProcessorCount), yes: false, dryRun: false);
+        }
         var config = ExperimentLoader.Load(file.FullName, sets, seed);
         var prepared = PreparedRun.From(config);
         var w = prepared.Workload;

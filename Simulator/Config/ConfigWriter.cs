@@ -10,16 +10,19 @@ namespace Simulator.Config;
 /// </summary>
 public static class ConfigWriter
 {
-    public static string ToYaml(object config)
+    public static string ToYaml(object config) => ToYaml(config, null);
+
+    /// <summary>As <see cref="ToYaml(object)"/>, with every file path field (<see cref="FilePathAttribute"/>) written as <paramref name="filePath"/> maps it.</summary>
+    public static string ToYaml(object config, Func<string, string>? filePath)
     {
-        var stream = new YamlStream(new YamlDocument(ToNode(config)));
+        var stream = new YamlStream(new YamlDocument(ToNode(config, filePath)));
         using var writer = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         stream.Save(writer, assignAnchors: false);
         var text = writer.ToString();
         return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
     }
 
-    private static YamlNode ToNode(object? value) => value switch
+    private static YamlNode ToNode(object? value, Func<string, string>? filePath) => value switch
     {
         null => new YamlScalarNode("null"),
         string s => new YamlScalarNode(s) { Style = YamlDotNet.Core.ScalarStyle.DoubleQuoted },
@@ -27,12 +30,12 @@ public static class ConfigWriter
         double d => new YamlScalarNode(d.ToString("R", CultureInfo.InvariantCulture)),
         int or long => new YamlScalarNode(Convert.ToString(value, CultureInfo.InvariantCulture)!),
         Enum e => new YamlScalarNode(ConfigNames.EnumName(e)),
-        PolicyConfig p => WithLeadingKey("name", p.Name, Record(p.Options)),
-        System.Collections.IEnumerable list => new YamlSequenceNode(list.Cast<object?>().Select(ToNode)),
-        _ => Record(value),
+        PolicyConfig p => WithLeadingKey("name", p.Name, Record(p.Options, filePath)),
+        System.Collections.IEnumerable list => new YamlSequenceNode(list.Cast<object?>().Select(v => ToNode(v, filePath))),
+        _ => Record(value, filePath),
     };
 
-    private static YamlMappingNode Record(object record)
+    private static YamlMappingNode Record(object record, Func<string, string>? filePath)
     {
         var type = record.GetType();
         var map = new YamlMappingNode();
@@ -46,7 +49,9 @@ public static class ConfigWriter
         {
             var property = type.GetProperty(field.Name!)
                 ?? throw new InvalidOperationException($"{type.Name} has no property for parameter {field.Name}.");
-            map.Add(ConfigNames.Snake(field.Name!), ToNode(property.GetValue(record)));
+            var value = property.GetValue(record);
+            if (filePath is not null && value is string path && field.GetCustomAttribute<FilePathAttribute>() is not null) value = filePath(path);
+            map.Add(ConfigNames.Snake(field.Name!), ToNode(value, filePath));
         }
         return map;
     }

@@ -12,6 +12,7 @@ namespace Simulator.Config;
 /// </summary>
 /// <param name="Name">Experiment name; results go to results/&lt;name&gt;/.</param>
 /// <param name="Seed">Root of every random stream: same config and seed, byte-identical results.</param>
+/// <param name="MaxRequests">Keep only the first N requests (by arrival) of whatever the workload produced: quick versions of long runs and sweeps (<c>--set max_requests=200</c>).</param>
 public sealed record ExperimentConfig(
     string Name,
     [Catalog("models")] ModelSpec Model,
@@ -21,7 +22,8 @@ public sealed record ExperimentConfig(
     EngineConfig Engine,
     CostModelConfig CostModel,
     DeploymentConfig Deployment,
-    [Range(0, long.MaxValue)] long Seed = 0) : IValidatedConfig
+    [Range(0, long.MaxValue)] long Seed = 0,
+    [Range(1, 100_000_000)] int? MaxRequests = null) : IValidatedConfig
 {
     public IEnumerable<(string Field, string Problem)> Validate()
     {

@@ -18,7 +18,8 @@ public static class ExperimentLoader
     public static T Load<T>(string path, IReadOnlyList<string>? sets = null, Catalog? catalog = null) where T : class =>
         (T)new ConfigBinder(catalog ?? Catalog.Locate(path)).BindRecord(typeof(T), Read(path, sets ?? []), "", StudyKey);
 
-    private static MappingNode Read(string path, IReadOnlyList<string> sets)
+    /// <summary>The file's tree with the overrides applied, before binding.</summary>
+    public static MappingNode Read(string path, IReadOnlyList<string> sets)
     {
         if (!File.Exists(path)) throw new ConfigException(null, "", $"experiment file '{path}' does not exist");
         var tree = YamlReader.ReadFile(path);
@@ -51,22 +52,39 @@ public static class ExperimentLoader
             throw new ConfigException(new SourceLocation(source, 1, 1), assignment[..eq], "expected a dotted path of keys, for example engine.block_size_tokens");
         var valueLocation = new SourceLocation(source, 1, eq + 2);
         var value = Relocate(YamlReader.Read(assignment[(eq + 1)..], source, valueLocation), valueLocation);
-        return SetPath(root, path, 0, value, valueLocation);
+        return SetPath(root, path, value, valueLocation);
     }
 
-    private static MappingNode SetPath(MappingNode map, string[] path, int depth, ConfigNode value, SourceLocation where)
+    /// <summary>
+    /// <paramref name="root"/> with <paramref name="value"/> at a dotted path, creating mappings on the
+    /// way; a numeric segment indexes into a list that exists (<c>workload.prompt.components.0.weight</c>).
+    /// </summary>
+    public static MappingNode SetPath(MappingNode root, string[] path, ConfigNode value, SourceLocation where) =>
+        (MappingNode)SetIn(root, path, 0, value, where);
+
+    private static ConfigNode SetIn(ConfigNode node, string[] path, int depth, ConfigNode value, SourceLocation where)
     {
-        var key = new ScalarNode(path[depth], true, where);
-        if (depth == path.Length - 1) return map.With(key, value);
-        var child = map[path[depth]] switch
+        var here = string.Join('.', path[..(depth + 1)]);
+        if (node is SequenceNode seq)
+        {
+            if (!int.TryParse(path[depth], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+                || index >= seq.Items.Count)
+                throw new ConfigException(where, here, $"'{path[depth]}' is not an index of the list at '{string.Join('.', path[..depth])}' (it has {seq.Items.Count} items: 0..{seq.Items.Count - 1})");
+            var items = seq.Items.ToList();
+            items[index] = depth == path.Length - 1 ? value : SetIn(items[index], path, depth + 1, value, where);
+            return seq with { Items = items };
+        }
+        var map = node switch
         {
             MappingNode m => m,
             // A catalog name being overridden field by field: model=opt-13b becomes {name: opt-13b}.
             ScalarNode { IsNull: false } s => MappingNode.NameOnly(s),
-            null or ScalarNode => new MappingNode([], where),
-            var other => throw new ConfigException(other.Location, string.Join('.', path[..(depth + 1)]), "cannot --set a field inside a list; set the whole list"),
+            _ => new MappingNode([], where),
         };
-        return map.With(key, SetPath(child, path, depth + 1, value, where));
+        var key = new ScalarNode(path[depth], true, where);
+        if (depth == path.Length - 1) return map.With(key, value);
+        var child = map[path[depth]] ?? new MappingNode([], where);
+        return map.With(key, SetIn(child, path, depth + 1, value, where));
     }
 
     /// <summary>A --set value parsed on its own reports positions inside the argument; point at the argument instead.</summary>

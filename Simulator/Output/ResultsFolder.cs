@@ -1,30 +1,104 @@
+using System.Diagnostics;
+
 namespace Simulator.Output;
 
 /// <summary>
-/// Writes a run's results into a hidden staging folder beside the target and moves it into
-/// place only when complete, so an interrupted or failed run never leaves half a result.
+/// Writes results into a hidden staging folder beside the target and moves it into place only
+/// when complete, so an interrupted, killed or failed run never leaves half a result under the
+/// target's name. Staging folders carry the host and process id, so a later run can remove the
+/// ones a killed process left behind.
 /// </summary>
 public static class ResultsFolder
 {
-    public static void WriteAtomically(string target, Action<string> write)
+    private const string PartialMarker = ".partial-";
+
+    public static void WriteAtomically(string target, Action<string> write) => Write(target, write, replace: true);
+
+    /// <summary>
+    /// As <see cref="WriteAtomically"/>, but if the target appears meanwhile (another process
+    /// wrote the same deterministic result) this one is discarded; false then.
+    /// </summary>
+    public static bool WriteIfAbsent(string target, Action<string> write) => Write(target, write, replace: false);
+
+    /// <summary>Writes a file by writing a sibling temporary file and renaming it over the target.</summary>
+    public static void WriteFileAtomically(string path, Action<string> write)
+    {
+        var temp = $"{path}{PartialMarker}{Environment.MachineName}-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}";
+        try
+        {
+            write(temp);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Removes staging folders and files under <paramref name="dir"/> left by dead processes of this host.</summary>
+    public static int RemoveStale(string dir)
+    {
+        if (!Directory.Exists(dir)) return 0;
+        var removed = 0;
+        var prefix = $"{PartialMarker}{Environment.MachineName}-";
+        foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+        {
+            var name = Path.GetFileName(entry);
+            var at = name.IndexOf(prefix, StringComparison.Ordinal);
+            if (at < 0) continue;
+            var rest = name[(at + prefix.Length)..];
+            var pidText = rest.Split('-', '.')[0];
+            if (!int.TryParse(pidText, out var pid) || IsAlive(pid)) continue;
+            if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+            else File.Delete(entry);
+            removed++;
+        }
+        return removed;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Write(string target, Action<string> write, bool replace)
     {
         var full = Path.GetFullPath(target);
         var parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.partial-{Environment.ProcessId}");
+        var staging = Path.Combine(parent, $".{Path.GetFileName(full)}{PartialMarker}{Environment.MachineName}-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
         try
         {
             write(staging);
-            if (Directory.Exists(full))
+            if (!Directory.Exists(full))
             {
-                var old = $"{staging}.old";
-                Directory.Move(full, old);
-                Directory.Move(staging, full);
-                Directory.Delete(old, recursive: true);
+                try
+                {
+                    Directory.Move(staging, full);
+                    return true;
+                }
+                catch (IOException) when (Directory.Exists(full) && !replace)
+                {
+                    return false;
+                }
             }
-            else Directory.Move(staging, full);
+            if (!replace) return false;
+            var old = $"{staging}.old";
+            Directory.Move(full, old);
+            Directory.Move(staging, full);
+            Directory.Delete(old, recursive: true);
+            return true;
         }
         finally
         {

@@ -60,7 +60,7 @@ public static class FigureSet
         return plot;
     }
 
-    private static void AddCdf(Plot plot, IEnumerable<double> values, string label, Color color, bool log = false)
+    internal static void AddCdf(Plot plot, IEnumerable<double> values, string label, Color color, bool log = false)
     {
         var (x, y) = ResultsTable.Cdf(values);
         if (x.Length == 0) return;
@@ -71,7 +71,7 @@ public static class FigureSet
     }
 
     /// <summary>The x values were plotted as log10; label the ticks with the real values.</summary>
-    private static void LogX(Plot plot)
+    internal static void LogX(Plot plot)
     {
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {

@@ -30,6 +30,11 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
         (config, _) = Calibrate(config);
         var memory = MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine);
         var (requests, stats) = WorkloadBuilder.Build(config.Workload, config.Model, new RandomStreams(config.Seed));
+        if (config.MaxRequests is { } cap && requests.Length > cap)
+        {
+            requests = requests[..cap];
+            stats = stats with { Requests = cap };
+        }
         if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");
         memory.CheckFits(requests, "workload");
         var prepared = new PreparedRun(config, requests, memory, stats);

@@ -6,20 +6,18 @@ namespace Simulator.Studies;
 
 /// <summary>
 /// Files with a top-level <c>study:</c> key evaluate the cost model directly instead of
-/// simulating serving. This maps study names to what runs them.
+/// simulating serving (comparisons of policies are sweeps). This maps study names to what runs them.
 /// </summary>
 public static class Study
 {
     public const string IterationLatency = "iteration_latency";
-    public const string Comparison = "comparison";
 
-    public static IReadOnlyList<string> Names { get; } = [IterationLatency, Comparison];
+    public static IReadOnlyList<string> Names { get; } = [IterationLatency];
 
     /// <summary>Validates the study file; returns its name for results.</summary>
     public static string Check(ScalarNode study, string path, IReadOnlyList<string> sets) => study.Value switch
     {
         IterationLatency => ExperimentLoader.Load<IterationLatencyConfig>(path, sets).Name,
-        Comparison => ExperimentLoader.Load<ComparisonConfig>(path, sets).Name,
         _ => throw Unknown(study),
     };
 
@@ -36,16 +34,6 @@ public static class Study
                 {
                     IterationLatencyStudy.Write(dir, rows);
                     return IterationLatencyFigure.Render(dir);
-                });
-            }
-            case Comparison:
-            {
-                var config = ExperimentLoader.Load<ComparisonConfig>(path, sets);
-                var rows = ComparisonStudy.Run(config);
-                return Write(Comparison, config.Name, config, outDir, dir =>
-                {
-                    ComparisonStudy.Write(dir, rows);
-                    return ComparisonFigure.Render(dir);
                 });
             }
             default:
@@ -69,9 +57,7 @@ public static class Study
     /// <summary>Redraws a study's figures if the folder holds one; false otherwise.</summary>
     public static bool TryPlot(string dir, out IReadOnlyList<string> figures)
     {
-        figures = File.Exists(Path.Combine(dir, IterationLatencyStudy.TableFile)) ? IterationLatencyFigure.Render(dir)
-            : File.Exists(Path.Combine(dir, ComparisonStudy.TableFile)) ? ComparisonFigure.Render(dir)
-            : [];
+        figures = File.Exists(Path.Combine(dir, IterationLatencyStudy.TableFile)) ? IterationLatencyFigure.Render(dir) : [];
         return figures.Count > 0;
     }
 

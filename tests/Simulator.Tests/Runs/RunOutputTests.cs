@@ -36,7 +36,7 @@ public sealed class RunOutputTests
         Assert.Equal(ExitCodes.Ok, Run(b));
         Assert.Equal(ExitCodes.Ok, Run(c, "--seed", "7"));
 
-        foreach (var file in Directory.EnumerateFiles(a, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != ResultsWriter.TimingFile))
+        foreach (var file in Directory.EnumerateFiles(a, "*", SearchOption.AllDirectories).Where(f => !ResultsWriter.WallClockFiles.Contains(Path.GetFileName(f))))
         {
             var relative = Path.GetRelativePath(a, file);
             var x = File.ReadAllBytes(file);

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Simulator.Config;
+using Simulator.Studies;
+using Simulator.Sweeps;
+using Spectre.Console;
+
+namespace Simulator.Cli;
+
+/// <summary><c>reproduce</c>: run every config under configs/paper/ (studies and sweeps) into results/&lt;name&gt;/, resuming sweeps already begun.</summary>
+public static class ReproduceCommand
+{
+    public static Command Build()
+    {
+        var configs = new Option<DirectoryInfo?>("--configs") { Description = "Folder of paper configs (default: ./configs/paper, else the shipped one)" };
+        var outDir = new Option<DirectoryInfo?>("--out") { Description = "Parent folder of the results (default: results)" };
+        var only = new Option<string[]>("--only") { Description = "Only these configs (file names without .yaml; repeatable)", Arity = ArgumentArity.ZeroOrMore };
+        var jobs = SweepCommand.JobsOption();
+        var sets = CliApp.SetOption();
+        var command = new Command("reproduce", "Run every paper config (configs/paper/*.yaml) and write each one's results, figures and report")
+        {
+            configs, outDir, only, jobs, sets,
+        };
+        command.SetAction(parsed => CliApp.Guard(() =>
+        {
+            var folder = parsed.GetValue(configs)?.FullName
+                ?? (Directory.Exists(Path.Combine("configs", "paper")) ? Path.GetFullPath(Path.Combine("configs", "paper"))
+                    : Path.Combine(AppContext.BaseDirectory, "configs", "paper"));
+            var files = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.yaml").Order(StringComparer.Ordinal).ToList() : [];
+            var wanted = parsed.GetValue(only) ?? [];
+            var unknown = wanted.Where(w => files.All(f => Path.GetFileNameWithoutExtension(f) != w)).ToList();
+            if (files.Count == 0 || unknown.Count > 0)
+                throw new ConfigException(null, "--only", files.Count == 0 ? $"no paper configs in '{folder}'"
+                    : $"no config named {string.Join(", ", unknown)} in '{folder}'; expected one of: {string.Join(", ", files.Select(Path.GetFileNameWithoutExtension))}");
+            if (wanted.Length > 0) files = files.Where(f => wanted.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
+            var parent = parsed.GetValue(outDir)?.FullName ?? Path.GetFullPath("results");
+            return Run(files, parent, parsed.GetValue(jobs), parsed.GetValue(sets) ?? []);
+        }));
+        return command;
+    }
+
+    private static int Run(IReadOnlyList<string> files, string parent, int jobs, IReadOnlyList<string> sets)
+    {
+        // Validate everything first: a typo in the last file should not surface after an hour.
+        var plans = files.Select(f => (File: f, Study: ExperimentLoader.StudyOf(f), Plan: ExperimentLoader.StudyOf(f) is null ? SweepPlan.Load(f, sets) : null)).ToList();
+        foreach (var (file, study, _) in plans.Where(p => p.Study is not null)) Study.Check(study!, file, sets);
+        var total = Stopwatch.StartNew();
+        var exit = ExitCodes.Ok;
+        foreach (var (file, study, plan) in plans)
+        {
+            var clock = Stopwatch.StartNew();
+            AnsiConsole.MarkupLineInterpolated($"[bold]{Path.GetFileName(file)}[/]");
+            if (study is not null)
+            {
+                var name = Study.Check(study, file, sets);
+                var (target, figures) = Study.Run(study, file, sets, Path.Combine(parent, name));
+                AnsiConsole.MarkupLineInterpolated($"study {study.Value}: [green]{target}[/], {figures.Count / 2} figures");
+            }
+            else
+            {
+                var code = SweepCommand.Execute(plan!, Path.Combine(parent, plan!.Name), new SweepOptions(jobs), yes: true, dryRun: false);
+                if (code == ExitCodes.Interrupted) return code;
+                if (code != ExitCodes.Ok) exit = code;
+            }
+            AnsiConsole.MarkupLineInterpolated($"{Path.GetFileName(file)}: {clock.Elapsed.TotalSeconds:F1} s");
+        }
+        AnsiConsole.MarkupLineInterpolated($"reproduce: {files.Count} configs in {total.Elapsed.TotalMinutes:F1} min");
+        return exit;
+    }
+}
