@@ -60,7 +60,7 @@ public sealed record SweepSpec(IReadOnlyList<SweepDimension> Dimensions, IReadOn
             if (!names.Add(d.Name))
                 throw new ConfigException(d.Location, $"sweep.{d.Name}", $"two swept dimensions are both named '{d.Name}'; give one a name");
             if (d.Name is "seed" or "point" or "run" or "status" or "error" or "hash")
-                throw new ConfigException(d.Location, $"sweep.{d.Name}", $"'{d.Name}' is a column of the results tables; name the dimension differently");
+                throw new ConfigException(d.Location, $"sweep.{d.Name}", $"'{d.Name}' is a column of the results tables; give the dimension another name (grid: {{ path: {{ name: ..., values: [...] }} }}){(d.Name == "seed" ? " or use sweep.seeds" : "")}");
         }
         var paths = dimensions.SelectMany(d => d.Paths.Select(p => (Path: string.Join('.', p), d))).ToList();
         foreach (var group in paths.GroupBy(p => p.Path).Where(g => g.Count() > 1))
