@@ -88,14 +88,16 @@ public sealed class CliTests
             var outDir = Path.Combine(dir.Path, Path.GetFileNameWithoutExtension(file));
             if (SweepPlan.IsSweep(file))
             {
-                // Every point and figure binds; the shortened sweep runs, and a run fails only where its trace is absent.
-                var plan = SweepPlan.Load(file, ["max_requests=25"]);
-                SweepRunner.Run(plan, outDir, new SweepOptions(Jobs: 2));
-                var runs = SweepResults.ReadRuns(outDir, SweepManifest.Read(outDir));
+                // Every point and figure binds; the shortened sweep ran, and a run failed only where its trace is absent.
+                var plan = SweepPlan.Load(file);
+                var results = Path.Combine(Simulator.Tests.Sweeps.PaperResults.Folder, plan.Name);
+                Assert.True(Directory.Exists(results), $"{file} is not a paper config; PaperResults runs configs/paper only");
+                var runs = SweepResults.ReadRuns(results, SweepManifest.Read(results));
+                Assert.Equal(plan.Runs.Count, runs.Count);
                 Assert.DoesNotContain(runs, r => r.State == RunState.Missing);
                 Assert.All(runs.Where(r => r.State == RunState.Failed), r => Assert.Contains("trace file", r.Error));
                 if (runs.All(r => r.State == RunState.Failed)) continue;
-                var figures = Directory.GetFiles(Path.Combine(outDir, "figures"), "*.png").Select(Path.GetFileName).ToList();
+                var figures = Directory.GetFiles(Path.Combine(results, "figures"), "*.png").Select(Path.GetFileName).ToList();
                 Assert.All(plan.Figures, f => Assert.Contains(figures, name => name!.StartsWith(f.Name, StringComparison.Ordinal)));
                 Console.WriteLine($"{file}: {runs.Count(r => r.State == RunState.Done)} runs done, {runs.Count(r => r.State == RunState.Failed)} without their trace");
                 continue;
