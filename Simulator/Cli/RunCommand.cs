@@ -54,9 +54,9 @@ public static class RunCommand
         var config = ExperimentLoader.Load(file.FullName, sets, seed);
         var prepared = PreparedRun.From(config);
         var w = prepared.Workload;
-        if (w.SkippedMalformed + w.DroppedFailed + w.Clipped > 0)
+        if (w.SkippedMalformed + w.DroppedFailed + w.Clipped + w.DroppedTooLong > 0)
             AnsiConsole.MarkupLineInterpolated(
-                $"workload {w.Source}: {w.RowsRead} rows, {w.Requests} requests kept; {w.SkippedMalformed} malformed lines skipped, {w.DroppedFailed} failed requests dropped, {w.Clipped} clipped to the context");
+                $"workload {w.Source}: {w.RowsRead} rows, {w.Requests} requests kept; {w.SkippedMalformed} malformed lines skipped, {w.DroppedFailed} failed requests dropped, {w.DroppedTooLong} over max_request_tokens left out, {w.Clipped} clipped to the context");
         var target = outDir?.FullName ?? Path.Combine("results", config.Name);
         var roles = string.Join(" + ", config.Deployment.Roles().GroupBy(r => r).Select(g => $"{g.Count()} {Config.ConfigNames.EnumName(g.Key)}"));
         var unused = config.Node.GpuCount - config.Deployment.Roles().Count;

@@ -41,6 +41,7 @@ public enum MalformedLines
 /// </summary>
 /// <param name="Path">Trace file, relative to the experiment file.</param>
 /// <param name="Arrival">Arrival process; required for the <c>lengths</c> format, not allowed otherwise.</param>
+/// <param name="MaxRequestTokens">Leave out requests whose prompt + output exceeds this many tokens (counted as dropped_too_long), for example so that every request's KV fits one GPU of a large model.</param>
 /// <param name="ClipToContext">Clip prompt and output so that prompt + output fits the model's max_position_tokens.</param>
 public sealed record TraceWorkload(
     TraceFormat Format,
@@ -51,6 +52,7 @@ public sealed record TraceWorkload(
     [Range(0.0, 1e9, MinimumIsExclusive = true)] double? DurationS = null,
     [Range(1, 100_000_000)] int? MaxRequests = null,
     bool ClipToContext = false,
+    [Range(2, 100_000_000)] int? MaxRequestTokens = null,
     MalformedLines OnMalformed = MalformedLines.Fail) : WorkloadConfig, IValidatedConfig
 {
     public IEnumerable<(string Field, string Problem)> Validate()

@@ -43,7 +43,7 @@ public sealed class AlignedOptionsTests
         var requests = mooncake.Concat(vidur).OrderBy(r => r.ArrivalNs).Select((r, i) => r with { Id = i }).ToArray();
 
         // When
-        var result = SingleRun.Execute(new PreparedRun(config, requests, new MemoryPlan(0, 0, 0, 0, 500, 16), new WorkloadStats("fixtures", 6, 6, 0, 0, 0)));
+        var result = SingleRun.Execute(new PreparedRun(config, requests, new MemoryPlan(0, 0, 0, 0, 500, 16), WorkloadStats.Given("fixtures", 6)));
 
         // Then
         Assert.Equal(requests.Length, result.Metrics.Finished);

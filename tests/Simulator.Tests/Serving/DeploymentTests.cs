@@ -19,7 +19,7 @@ public sealed class DeploymentTests
             Deployment = new DeploymentConfig(Gpus: [new GpuGroup(GpuRole.Prefill, 1), new GpuGroup(GpuRole.Decode, 1)], Handoff: handoff),
         };
         RequestSpec[] requests = [new(0, 1_000_000, prompt, output)];
-        var prepared = new PreparedRun(config, requests, MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine), new WorkloadStats("t", 1, 1, 0, 0, 0));
+        var prepared = new PreparedRun(config, requests, MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine), WorkloadStats.Given("t", 1));
         return SingleRun.Execute(prepared);
     }
 

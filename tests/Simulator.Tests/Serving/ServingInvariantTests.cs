@@ -87,7 +87,7 @@ public sealed class ServingInvariantTests
             RunResult result;
             try
             {
-                result = SingleRun.Execute(new PreparedRun(config, c.Requests, memory, new WorkloadStats("test", c.Requests.Length, c.Requests.Length, 0, 0, 0)));
+                result = SingleRun.Execute(new PreparedRun(config, c.Requests, memory, WorkloadStats.Given("test", c.Requests.Length)));
             }
             catch (InvalidOperationException e)
             {

@@ -82,6 +82,17 @@ public sealed class TraceReaderTests
         Assert.Equal(1, stats.Clipped);
     }
 
+    [Fact]
+    public void Max_Request_Tokens_Should_Leave_Out_Longer_Requests_And_Count_Them()
+    {
+        // The first request has 6,758 + 500 tokens; the others 103 and 43.
+        var (requests, stats) = Build(new TraceWorkload(TraceFormat.Mooncake, Fixture("mooncake.jsonl"), MaxRequestTokens: 103));
+        Assert.Equal([(100, 3), (42, 1)], requests.Select(r => (r.PromptTokens, r.OutputTokens)));
+        Assert.Equal([250_000_000L, 1_000_000_000L], requests.Select(r => r.ArrivalNs)); // the trace's clock is kept
+        Assert.Equal(1, stats.DroppedTooLong);
+        Assert.Equal(2, stats.Requests);
+    }
+
     [Theory]
     [InlineData("azure2023.csv", TraceFormat.Azure2023, "2023-11-16 18:15:50.9951690,396,109", "2023-13-16 18:15:50.9951690,396,109", 3)]
     [InlineData("azure2023.csv", TraceFormat.Azure2023, "2023-11-16 18:15:50.9951690,396,109", "2023-11-16 18:15:50.9951690,-4,109", 3)]
