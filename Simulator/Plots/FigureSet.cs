@@ -70,12 +70,21 @@ public static class FigureSet
         line.LineWidth = 2;
     }
 
+    /// <summary>A log10 tick as a plain number (0.001, 1000) where that is short, else in G3 notation.</summary>
+    internal static string PowerOfTen(double exponent)
+    {
+        var value = Math.Pow(10, exponent);
+        return value is >= 1e-4 and < 1e7
+            ? value.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)
+            : value.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The x values were plotted as log10; label the ticks with the real values.</summary>
     internal static void LogX(Plot plot)
     {
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
-            LabelFormatter = v => Math.Pow(10, v).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
+            LabelFormatter = v => PowerOfTen(v),
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             IntegerTicksOnly = true,
         };

@@ -136,6 +136,7 @@ public static class SweepFigures
             line.LegendText = series[s];
             line.Color = palette.GetColor(s);
             line.LineWidth = 2;
+            if (spec.Source == CdfSource.SchedulingOverhead) line.ConnectStyle = ConnectStyle.StepHorizontal; // the CDF is known at bucket bounds only
             if (spec.Marker is { } m)
             {
                 var below = ShareAtOrBelow(x, y, m);
@@ -212,7 +213,7 @@ public static class SweepFigures
 
     private static void LogY(Plot plot) => plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
     {
-        LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
+        LabelFormatter = FigureSet.PowerOfTen,
         MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
         IntegerTicksOnly = true,
     };
