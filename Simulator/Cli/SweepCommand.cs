@@ -71,7 +71,7 @@ public static class SweepCommand
         {
             var outcome = RunWithProgress(plan, target, options, cancel.Token);
             AnsiConsole.MarkupLineInterpolated(
-                $"{outcome.InShard} runs {(options.Shard is null ? "" : "in this shard ")}: {outcome.AlreadyDone} already done, {outcome.Ran} run now, {outcome.Failed} failed; {outcome.Missing} of the sweep's {outcome.Runs} still missing");
+                $"{outcome.InShard} runs{(options.Shard is null ? "" : " in this shard")}: {outcome.AlreadyDone} already done, {outcome.Ran} run now, {outcome.Failed} failed; {outcome.Missing} of the sweep's {outcome.Runs} still missing");
             AnsiConsole.MarkupLineInterpolated($"results: [green]{target}[/] ({SweepResults.PointsTable}, {SweepResults.RunsTable}, {SweepReport.File}, figures/)");
             if (!outcome.Complete)
                 AnsiConsole.MarkupLine(options.Shard is null

@@ -3,13 +3,18 @@ namespace Simulator.Tests.Sweeps;
 /// <summary>Small sweep files for the tests.</summary>
 internal static class SweepFixtures
 {
-    /// <summary>A base experiment of 120 requests (a few tenths of a second per run); append a sweep: section.</summary>
-    public const string Base = """
+    /// <summary>Everything of the base experiment but its workload.</summary>
+    public const string Header = """
         name: s
         seed: 5
         model: opt-6.7b
         node: dgx-h100
         policy: vllm
+
+        """;
+
+    /// <summary>A base experiment of 120 requests (a few tenths of a second per run); append a sweep: section.</summary>
+    public const string Base = Header + """
         workload:
           kind: synthetic
           num_requests: 120

@@ -62,17 +62,7 @@ public sealed class SweepPlanTests
         Directory.CreateDirectory(Path.Combine(dir.Path, "y"));
         File.WriteAllText(Path.Combine(dir.Path, "x", "t.csv"), rows);
         File.WriteAllText(Path.Combine(dir.Path, "y", "t.csv"), rows);
-        string Sweep(string folder) => SweepFixtures.Base.Replace("""
-              kind: synthetic
-              num_requests: 120
-              arrival: { process: poisson, rate_per_s: 40 }
-              prompt:
-                dist: mixture
-                components:
-                  - { weight: 0.8, length: { dist: uniform, min: 50, max: 500 } }
-                  - { weight: 0.2, length: { dist: uniform, min: 1000, max: 3000 } }
-              output: { dist: uniform, min: 10, max: 120 }
-            """, $"  kind: trace\n  format: azure2023\n  path: {folder}/t.csv\n") + "sweep: { seeds: 2 }\n";
+        string Sweep(string folder) => SweepFixtures.Header + $"workload: {{ kind: trace, format: azure2023, path: {folder}/t.csv }}\nsweep: {{ seeds: 2 }}\n";
         var x = SweepPlan.Load(dir.File("a.yaml", Sweep("x")));
         var y = SweepPlan.Load(dir.File("b.yaml", Sweep("y")));
         Assert.Equal(x.Runs.Select(r => r.Hash), y.Runs.Select(r => r.Hash));
