@@ -8,13 +8,35 @@ public static partial class FigureFiles
     public const int Width = 900;
     public const int Height = 560;
 
-    public static IReadOnlyList<string> Save(Plot plot, string dir, string name)
+    /// <summary>Size of figures meant for a paper column (about 3.3 in wide): large type on a small canvas.</summary>
+    public const int ColumnWidth = 720;
+    public const int ColumnHeight = 440;
+
+    public static IReadOnlyList<string> Save(Plot plot, string dir, string name) => Save(plot, dir, name, Width, Height);
+
+    /// <summary>
+    /// Saves a figure sized and lettered to stay readable when scaled to a paper column: at 3.3 in
+    /// wide, tick labels are about 6 pt and axis labels about 7 pt.
+    /// </summary>
+    public static IReadOnlyList<string> SaveForColumn(Plot plot, string dir, string name)
+    {
+        plot.Axes.Title.Label.FontSize = 20;
+        foreach (var axis in new IAxis[] { plot.Axes.Bottom, plot.Axes.Left })
+        {
+            axis.Label.FontSize = 21;
+            axis.TickLabelStyle.FontSize = 18;
+        }
+        plot.Legend.FontSize = 16;
+        return Save(plot, dir, name, ColumnWidth, ColumnHeight);
+    }
+
+    private static IReadOnlyList<string> Save(Plot plot, string dir, string name, int width, int height)
     {
         Directory.CreateDirectory(dir);
         var png = Path.Combine(dir, name + ".png");
         var svg = Path.Combine(dir, name + ".svg");
-        plot.SavePng(png, Width, Height);
-        plot.SaveSvg(svg, Width, Height);
+        plot.SavePng(png, width, height);
+        plot.SaveSvg(svg, width, height);
         NormaliseClipIds(svg);
         return [png, svg];
     }

@@ -42,7 +42,7 @@ public static class SweepFigures
                     if (plot is null) continue;
                     var title = spec.Title ?? spec.Name;
                     plot.Title(panel is null ? title : $"{title} ({spec.Panels} = {panel})");
-                    var files = FigureFiles.Save(plot, staging, stem);
+                    var files = FigureFiles.SaveForColumn(plot, staging, stem);
                     rendered.Add(new RenderedFigure(spec, panel, stem, files.Select(f => Path.Combine(dir, FigureSet.Folder, Path.GetFileName(f))).ToList(), notes));
                 }
             }
@@ -109,10 +109,13 @@ public static class SweepFigures
                 Enumerable.Range(0, xLabels.Count).Select(i => (double)i).ToArray(), xLabels.ToArray());
         else if (spec.LogX) FigureSet.LogX(plot);
         if (spec.LogY) LogY(plot);
-        if (spec.Kind == FigureKind.Bars) plot.Axes.Margins(bottom: 0, top: 0.1);
+        // Room above the data for the legend inside the axes: the canvas is sized for a paper column.
+        if (spec.Kind == FigureKind.Bars) plot.Axes.Margins(bottom: 0, top: 0.35);
+        else plot.Axes.Margins(top: 0.35);
         plot.XLabel(spec.XLabel ?? spec.X!);
         plot.YLabel(spec.YLabel ?? metric);
-        plot.ShowLegend(Edge.Right);
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Legend.Orientation = Orientation.Horizontal;
         if (ci) notes.Add("whiskers: 95% confidence intervals over seeds");
         return plot;
     }
