@@ -12,7 +12,7 @@ public static class ReproduceCommand
 {
     public static Command Build()
     {
-        var configs = new Option<DirectoryInfo?>("--configs") { Description = "Folder of paper configs (default: ./configs/paper, else the shipped one)" };
+        var configs = new Option<DirectoryInfo?>("--configs") { Description = "Folder of paper configs (default: ./configs/paper; run from the repository root)" };
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "Parent folder of the results (default: results)" };
         var only = new Option<string[]>("--only") { Description = "Only these configs (file names without .yaml; repeatable)", Arity = ArgumentArity.ZeroOrMore };
         var jobs = SweepCommand.JobsOption();
@@ -23,14 +23,12 @@ public static class ReproduceCommand
         };
         command.SetAction(parsed => CliApp.Guard(() =>
         {
-            var folder = parsed.GetValue(configs)?.FullName
-                ?? (Directory.Exists(Path.Combine("configs", "paper")) ? Path.GetFullPath(Path.Combine("configs", "paper"))
-                    : Path.Combine(AppContext.BaseDirectory, "configs", "paper"));
+            var folder = parsed.GetValue(configs)?.FullName ?? Path.GetFullPath(Path.Combine("configs", "paper"));
             var files = Directory.Exists(folder) ? Directory.GetFiles(folder, "*.yaml").Order(StringComparer.Ordinal).ToList() : [];
             var wanted = parsed.GetValue(only) ?? [];
             var unknown = wanted.Where(w => files.All(f => Path.GetFileNameWithoutExtension(f) != w)).ToList();
             if (files.Count == 0 || unknown.Count > 0)
-                throw new ConfigException(null, "--only", files.Count == 0 ? $"no paper configs in '{folder}'"
+                throw new ConfigException(null, "--only", files.Count == 0 ? $"no paper configs in '{folder}' (run from the repository root or pass --configs)"
                     : $"no config named {string.Join(", ", unknown)} in '{folder}'; expected one of: {string.Join(", ", files.Select(Path.GetFileNameWithoutExtension))}");
             if (wanted.Length > 0) files = files.Where(f => wanted.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
             var parent = parsed.GetValue(outDir)?.FullName ?? Path.GetFullPath("results");
