@@ -16,13 +16,14 @@ public static class SingleRun
     /// <summary>Simulated time between progress reports.</summary>
     private const long SliceNs = 10 * Units.NsPerSecond;
 
-    public static RunResult Execute(PreparedRun run, Action<int, int>? progress = null, CancellationToken cancel = default)
+    /// <param name="backend">What executes the forward passes and KV moves (default: the cost model and the links' fabric).</param>
+    public static RunResult Execute(PreparedRun run, Action<int, int>? progress = null, CancellationToken cancel = default, BackendFactory? backend = null)
     {
         var wall = Stopwatch.StartNew();
         var gpus = Cluster.Layout(run.Config);
         var metrics = new MetricsRecorder(run.Requests, gpus);
         var sim = new Simulation();
-        var cluster = new Cluster(sim, run, metrics, gpus);
+        var cluster = new Cluster(sim, run, metrics, gpus, backend);
         while (!metrics.AllFinished && sim.PendingEvents > 0)
         {
             cancel.ThrowIfCancellationRequested();

@@ -35,7 +35,9 @@ public sealed class Cluster
     private int nextNode;
     private int rotation;
 
-    public Cluster(Simulation sim, PreparedRun run, MetricsRecorder metrics, IReadOnlyList<GpuRecord> gpus)
+    private readonly IServingBackend backend;
+
+    public Cluster(Simulation sim, PreparedRun run, MetricsRecorder metrics, IReadOnlyList<GpuRecord> gpus, BackendFactory? backendFactory = null)
     {
         this.sim = sim;
         this.run = run;
@@ -44,6 +46,7 @@ public sealed class Cluster
         var config = run.Config;
         var roles = config.Deployment.Roles();
         var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel);
+        backend = backendFactory?.Invoke(sim, fabric, costModel) ?? new ModelledBackend(costModel, fabric);
         for (var n = 0; n < config.Deployment.Nodes; n++)
         {
             var node = new Node(n, new NodeLinks(config.Node, roles.Count, config.Deployment.Nodes > 1 ? $"node{n}-" : ""),
@@ -53,7 +56,7 @@ public sealed class Cluster
             {
                 var blocks = new KvBlockManager(run.Memory.KvBlocks, run.Memory.BlockSizeTokens);
                 var policy = config.Policy.Descriptor.Create(config.Policy.Options, new PolicyContext(blocks, roles[g]));
-                var worker = new GpuWorker(sim, gpus[n * roles.Count + g], roles[g], policy, blocks, costModel, metrics, this);
+                var worker = new GpuWorker(sim, gpus[n * roles.Count + g], roles[g], policy, blocks, backend, metrics, this);
                 node.Gpus.Add(worker);
                 nodeOf[worker] = node;
             }
@@ -153,7 +156,7 @@ public sealed class Cluster
         var asked = sim.Now;
         yield return node.Pool.Put(bytes);
         metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
-        yield return fabric.Transfer(bytes, node.Links.GpuToHost(prefill.Record.LocalIndex));
+        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, prefill, null, node.Index, node.Links.GpuToHost(prefill.Record.LocalIndex)));
         metrics.Transfer(new TransferRecord(request.Id, "gpu_to_host", Name(prefill), $"host{node.Index}", bytes, asked, sim.Now));
         prefill.Policy.Release(request);
         prefill.Wake();
@@ -172,7 +175,7 @@ public sealed class Cluster
         var asked = sim.Now;
         yield return node.Pool.Put(bytes);
         metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
-        yield return fabric.Transfer(bytes, node.Links.GpuToHost(gpu.Record.LocalIndex));
+        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, gpu, null, node.Index, node.Links.GpuToHost(gpu.Record.LocalIndex)));
         metrics.Transfer(new TransferRecord(request.Id, "swap_out", Name(gpu), $"host{node.Index}", bytes, asked, sim.Now));
         kvHome[request] = null;
         gpu.Policy.SwappedOut(request);
@@ -194,15 +197,17 @@ public sealed class Cluster
         if (from is null && pull.StageOnPrefillGpu && node.PrefillOf.TryGetValue(decode, out var stage))
         {
             // GPU-prefetch-for-GPU: host -> paired prefill GPU over its PCIe, then NVLink to the decode GPU.
-            yield return fabric.Transfer(bytes, node.Links.HostToGpu(stage.Record.LocalIndex));
+            yield return backend.Move(new KvMove(request, bytes, KvMoveKind.HostToStaging, null, stage, node.Index, node.Links.HostToGpu(stage.Record.LocalIndex)));
             metrics.Transfer(new TransferRecord(request.Id, "host_to_gpu", $"host{node.Index}", Name(stage), bytes, asked, sim.Now));
             var hop = sim.Now;
-            yield return fabric.Transfer(bytes, node.Links.GpuToGpu(stage.Record.LocalIndex, local));
+            yield return backend.Move(new KvMove(request, bytes, KvMoveKind.StagingToGpu, stage, decode, node.Index, node.Links.GpuToGpu(stage.Record.LocalIndex, local)));
             metrics.Transfer(new TransferRecord(request.Id, "gpu_to_gpu", Name(stage), Name(decode), bytes, hop, sim.Now));
         }
         else
         {
-            yield return fabric.Transfer(bytes, from is null ? node.Links.HostToGpu(local) : node.Links.GpuToGpu(from.Record.LocalIndex, local));
+            yield return backend.Move(from is null
+                ? new KvMove(request, bytes, KvMoveKind.HostToGpu, null, decode, node.Index, node.Links.HostToGpu(local))
+                : new KvMove(request, bytes, KvMoveKind.GpuToGpu, from, decode, node.Index, node.Links.GpuToGpu(from.Record.LocalIndex, local)));
             metrics.Transfer(new TransferRecord(request.Id, from is null ? "host_to_gpu" : "gpu_to_gpu",
                 from is null ? $"host{node.Index}" : Name(from), Name(decode), bytes, asked, sim.Now));
         }

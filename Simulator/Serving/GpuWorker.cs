@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Policies.Core;
 using Policies.Memory;
-using Simulator.CostModel;
 using Simulator.Engine;
 using Simulator.Metrics;
 
@@ -9,26 +8,26 @@ namespace Simulator.Serving;
 
 /// <summary>
 /// One GPU's serving loop: ask the policy for a batch, start the KV pulls it asks for, hold the
-/// GPU for the cost model's time, apply the batch's tokens, hand finished prefills on. The GPU
+/// GPU for the backend's time (predicted by the cost model, or measured on a device), apply the batch's tokens, hand finished prefills on. The GPU
 /// sleeps when nothing can run and wakes on an arrival, a KV arrival or freed memory.
 /// </summary>
 public sealed class GpuWorker
 {
     private readonly Simulation sim;
-    private readonly ForwardCostModel costModel;
+    private readonly IServingBackend backend;
     private readonly MetricsRecorder metrics;
     private readonly Cluster cluster;
     private SimEvent? wake;
 
     public GpuWorker(Simulation sim, GpuRecord record, GpuRole role, IBatchPolicy policy, KvBlockManager blocks,
-        ForwardCostModel costModel, MetricsRecorder metrics, Cluster cluster)
+        IServingBackend backend, MetricsRecorder metrics, Cluster cluster)
     {
         this.sim = sim;
         Record = record;
         Role = role;
         Policy = policy;
         Blocks = blocks;
-        this.costModel = costModel;
+        this.backend = backend;
         this.metrics = metrics;
         this.cluster = cluster;
         sim.Process(Loop());
@@ -75,7 +74,7 @@ public sealed class GpuWorker
                 metrics.Idle(Record.Gpu, idleSince, sim.Now, waitingForKv);
                 continue;
             }
-            var cost = costModel.Estimate(batch);
+            var cost = backend.Forward(this, batch);
             var start = sim.Now;
             yield return sim.Timeout(cost.DurationNs);
             for (var i = 0; i < batch.Entries.Count; i++)

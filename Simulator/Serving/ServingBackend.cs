@@ -1,0 +1,54 @@
+using Policies.Core;
+using Simulator.CostModel;
+using Simulator.Engine;
+using Simulator.Fabric;
+
+namespace Simulator.Serving;
+
+/// <summary>How a KV move goes: between GPU blocks and host memory, or through a GPU's staging area.</summary>
+public enum KvMoveKind
+{
+    /// <summary>Host pool to the destination GPU's blocks.</summary>
+    HostToGpu,
+
+    /// <summary>A GPU's blocks to the host pool (hand-off or swap-out).</summary>
+    GpuToHost,
+
+    /// <summary>One GPU's blocks to another's (peer hand-off).</summary>
+    GpuToGpu,
+
+    /// <summary>Host pool to a GPU's staging area (first hop of GPU prefetch; it takes none of that GPU's blocks).</summary>
+    HostToStaging,
+
+    /// <summary>A GPU's staging area to the destination GPU's blocks (second hop of GPU prefetch).</summary>
+    StagingToGpu,
+}
+
+/// <summary>One KV move of a request: <see cref="Bytes"/> from <see cref="From"/> to <see cref="To"/> (null = the node's host pool) over <see cref="Path"/>.</summary>
+public sealed record KvMove(Request Request, long Bytes, KvMoveKind Kind, GpuWorker? From, GpuWorker? To, int Node, TransferPath Path);
+
+/// <summary>
+/// What a serving run's GPUs and links do: the simulator predicts (the cost model and the shared
+/// links of <see cref="TransferFabric"/>); RealRunner executes the batch's kernels and the copies
+/// on a device and reports what it measured. The serving logic (routing, policies, memory, when
+/// what moves) is the same code either way.
+/// </summary>
+public interface IServingBackend
+{
+    /// <summary>One forward pass of <paramref name="gpu"/>: its cost, predicted or measured.</summary>
+    IterationCost Forward(GpuWorker gpu, ForwardBatch batch);
+
+    /// <summary>Moves a request's KV; the event fires when the bytes have landed.</summary>
+    SimEvent Move(KvMove move);
+}
+
+/// <summary>The simulator's backend: the cost model's estimate; transfers sharing the links max-min fairly.</summary>
+public sealed class ModelledBackend(ForwardCostModel costModel, TransferFabric fabric) : IServingBackend
+{
+    public IterationCost Forward(GpuWorker gpu, ForwardBatch batch) => costModel.Estimate(batch);
+
+    public SimEvent Move(KvMove move) => fabric.Transfer(move.Bytes, move.Path);
+}
+
+/// <summary>Builds a run's backend from its simulation and the links' fabric (the default builds <see cref="ModelledBackend"/>).</summary>
+public delegate IServingBackend BackendFactory(Simulation sim, TransferFabric fabric, ForwardCostModel costModel);
