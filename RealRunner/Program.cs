@@ -1,0 +1,1 @@
+return RealRunner.Cli.RunnerApp.Start(args);
