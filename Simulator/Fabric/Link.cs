@@ -16,6 +16,9 @@ public sealed class Link(string name, string kind, double bytesPerNs)
     /// <summary>Bytes that have crossed the link so far.</summary>
     public double BytesCarried { get; internal set; }
 
+    /// <summary>Counts bytes that crossed the link outside the fabric (RealRunner's measured copies).</summary>
+    public void Carry(double bytes) => BytesCarried += bytes;
+
     internal double Spare;
     internal int Unfixed;
 }

@@ -5,7 +5,9 @@ namespace Simulator.Serving;
 /// <param name="BlockSizeTokens">Tokens per paged KV block (vLLM's default is 16).</param>
 /// <param name="GpuMemoryUtilization">Share of HBM the server may use (vLLM's gpu_memory_utilization).</param>
 /// <param name="ActivationReserveGib">HBM kept for activations and workspace before KV blocks are carved out.</param>
+/// <param name="KvBlocks">KV blocks per GPU, fixed instead of carved out of HBM (RealRunner sets it to what its device holds, so a simulator replay uses the same memory).</param>
 public sealed record EngineConfig(
     [Range(1, 65536)] int BlockSizeTokens = 16,
     [Range(0.01, 1.0)] double GpuMemoryUtilization = 0.9,
-    [Range(0.0, 100_000.0)] double ActivationReserveGib = 2.0);
+    [Range(0.0, 100_000.0)] double ActivationReserveGib = 2.0,
+    [Range(1, int.MaxValue)] int? KvBlocks = null);

@@ -10,6 +10,7 @@ namespace Simulator.Serving;
 /// </summary>
 public sealed record MemoryPlan(long UsableBytes, long WeightBytes, long ReserveBytes, long BlockBytes, int KvBlocks, int BlockSizeTokens)
 {
+    /// <summary>The plan for a model on a GPU; <c>engine.kv_blocks</c>, when set, fixes the block count (the weights must still fit).</summary>
     public static MemoryPlan For(ModelSpec model, GpuSpec gpu, EngineConfig engine)
     {
         var usable = (long)(gpu.HbmCapacityBytes * engine.GpuMemoryUtilization);
@@ -21,7 +22,8 @@ public sealed record MemoryPlan(long UsableBytes, long WeightBytes, long Reserve
                 $"{model.Name} does not fit on one {gpu.Name}: weights {Gib(model.WeightBytes)} GiB + activation reserve {Gib(reserve)} GiB " +
                 $"+ one KV block {Gib(blockBytes)} GiB exceed the {Gib(usable)} GiB usable ({engine.GpuMemoryUtilization:0.##} of HBM) " +
                 $"by {Gib(blockBytes - free)} GiB (lower engine.activation_reserve_gib, raise engine.gpu_memory_utilization, or use a larger GPU)");
-        return new MemoryPlan(usable, model.WeightBytes, reserve, blockBytes, (int)Math.Min(int.MaxValue, free / blockBytes), engine.BlockSizeTokens);
+        var blocks = engine.KvBlocks ?? (int)Math.Min(int.MaxValue, free / blockBytes);
+        return new MemoryPlan(usable, model.WeightBytes, reserve, blockBytes, blocks, engine.BlockSizeTokens);
     }
 
     public long KvCapacityTokens => (long)KvBlocks * BlockSizeTokens;

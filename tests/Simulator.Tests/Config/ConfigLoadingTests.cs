@@ -170,7 +170,7 @@ public sealed class ConfigLoadingTests
             Assert.IsType<ModelSpec>(binder.Bind(typeof(ModelSpec), Catalog.Resolve("models", new ScalarNode(name, true, where), "model"), "model"));
         foreach (var name in Catalog.Names("hardware/nodes"))
             Assert.IsType<NodeSpec>(binder.Bind(typeof(NodeSpec), Catalog.Resolve("hardware/nodes", new ScalarNode(name, true, where), "node"), "node"));
-        Assert.Equal(9, Catalog.Names("models").Count);
+        Assert.Equal(10, Catalog.Names("models").Count); // 9 published models and tiny-gqa for the CPU accelerator
         Assert.Equal(3, Catalog.Names("hardware/gpus").Count);
     }
 
