@@ -7,7 +7,10 @@ public static class RunnerApp
 {
     public static int Start(string[] args)
     {
-        var root = new RootCommand("RealRunner: AlignedServe-Sim's policies and serving loop on a real device through ILGPU (CUDA or the CPU accelerator).");
+        var root = new RootCommand("RealRunner: AlignedServe-Sim's policies and serving loop on a real device through ILGPU (CUDA or the CPU accelerator).")
+        {
+            RunCommand.Build(),
+        };
         return root.Parse(args).Invoke();
     }
 }

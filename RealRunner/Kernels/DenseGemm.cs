@@ -32,7 +32,9 @@ public readonly struct GemmShape
 /// The dense-layer stand-in's GEMM: fp16 weights, fp32 activations and accumulation, tiled: a
 /// group of 8 x 8 threads computes a 32 x 32 tile of C, each thread 4 x 4 values, staging
 /// 32 x 16 of A and 16 x 32 of W in shared memory per step, so W is read M/32 times, not M.
-/// Also the MLP activation (GELU, or SwiGLU on a [gate | up] row).
+/// Also the MLP activation (GELU, or SwiGLU on a [gate | up] row). The flat variant (one thread
+/// per element of C, no shared memory or barriers) is what the CPU accelerator runs: its grouped
+/// kernels are about 100x slower there.
 /// </summary>
 public sealed class DenseGemm
 {
@@ -43,16 +45,27 @@ public sealed class DenseGemm
 
     private readonly Action<AcceleratorStream, KernelConfig, GemmShape, ArrayView<float>, ArrayView<Half>, ArrayView<float>> gemm;
     private readonly Action<AcceleratorStream, Index1D, int, int, int, ArrayView<float>> activation;
+    private readonly Action<AcceleratorStream, Index2D, GemmShape, ArrayView<float>, ArrayView<Half>, ArrayView<float>> flat;
 
-    public DenseGemm(Accelerator accelerator)
+    /// <param name="tiled">The tiled kernel (default on CUDA) or the flat one (default on the CPU accelerator).</param>
+    public DenseGemm(Accelerator accelerator, bool? tiled = null)
     {
+        Tiled = tiled ?? accelerator.AcceleratorType == AcceleratorType.Cuda;
+        flat = accelerator.LoadAutoGroupedKernel<Index2D, GemmShape, ArrayView<float>, ArrayView<Half>, ArrayView<float>>(FlatKernel);
         gemm = accelerator.LoadKernel<GemmShape, ArrayView<float>, ArrayView<Half>, ArrayView<float>>(GemmKernel);
         activation = accelerator.LoadAutoGroupedKernel<Index1D, int, int, int, ArrayView<float>>(ActivationKernel);
     }
 
+    public bool Tiled { get; }
+
     public void Run(AcceleratorStream stream, GemmShape s, ArrayView<float> a, ArrayView<Half> w, ArrayView<float> c)
     {
         if (s.M == 0) return;
+        if (!Tiled)
+        {
+            flat(stream, new Index2D(s.N, s.M), s, a, w, c);
+            return;
+        }
         var grid = new Index2D((s.N + Tile - 1) / Tile, (s.M + Tile - 1) / Tile);
         gemm(stream, new KernelConfig(grid, new Index2D(Threads, Threads)), s, a, w, c);
     }
@@ -109,6 +122,15 @@ public sealed class DenseGemm
                 if (col < s.N) c[(long)row * s.Ldc + col] = acc[i * PerThread + j];
             }
         }
+    }
+
+    private static void FlatKernel(Index2D index, GemmShape s, ArrayView<float> a, ArrayView<Half> w, ArrayView<float> c)
+    {
+        var col = index.X;
+        var row = index.Y;
+        var acc = 0f;
+        for (var k = 0; k < s.K; k++) acc += a[(long)row * s.Lda + k] * (float)w[(long)k * s.N + col];
+        c[(long)row * s.Ldc + col] = acc;
     }
 
     private static void ActivationKernel(Index1D index, int width, int stride, int swiglu, ArrayView<float> x)

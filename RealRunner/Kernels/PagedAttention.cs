@@ -11,7 +11,10 @@ namespace RealRunner.Kernels;
 /// once per group). Per-head variant: one group per (row, KV head) over the whole context.
 /// Split-KV variant: one group per (row, KV head, partition of <c>PartitionTokens</c>), writing
 /// partial results that <see cref="ReduceKernel"/> combines. Group size: a power of two, at least
-/// head_dim and at most <see cref="MaxGroup"/>; thread d owns output dimension d.
+/// head_dim and at most <see cref="MaxGroup"/>; thread d owns output dimension d. The flat
+/// variant (<c>grouped: false</c>) does the same arithmetic with one thread per (row, head,
+/// partition) and no barriers: ILGPU's CPU accelerator runs barrier-heavy groups about 100x
+/// slower, so CPU runs use it; CUDA runs use the grouped kernels.
 /// </summary>
 public sealed class PagedAttention
 {
@@ -21,14 +24,22 @@ public sealed class PagedAttention
     private readonly Action<AcceleratorStream, KernelConfig, AttentionArgs, ArrayView<float>, ArrayView<Half>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> attend;
     private readonly Action<AcceleratorStream, Index1D, AttentionArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reduce;
+    private readonly Action<AcceleratorStream, Index1D, AttentionArgs, ArrayView<float>, ArrayView<Half>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
+        ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> flat;
 
-    public PagedAttention(Accelerator accelerator)
+    /// <param name="grouped">The grouped kernels (default on CUDA) or the flat one (default on the CPU accelerator).</param>
+    public PagedAttention(Accelerator accelerator, bool? grouped = null)
     {
         this.accelerator = accelerator;
+        Grouped = grouped ?? accelerator.AcceleratorType == AcceleratorType.Cuda;
+        flat = accelerator.LoadAutoGroupedKernel<Index1D, AttentionArgs, ArrayView<float>, ArrayView<Half>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(FlatKernel);
         attend = accelerator.LoadKernel<AttentionArgs, ArrayView<float>, ArrayView<Half>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(AttendKernel);
         reduce = accelerator.LoadAutoGroupedKernel<Index1D, AttentionArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ReduceKernel);
     }
+
+    public bool Grouped { get; }
 
     /// <summary>Threads per group for a head dimension.</summary>
     public static int GroupSizeFor(int headDim)
@@ -54,8 +65,10 @@ public sealed class PagedAttention
         ArrayView<int> rowPos, ArrayView<int> tables, ArrayView<float> output, ArrayView<float> partMax, ArrayView<float> partSum, ArrayView<float> partAcc)
     {
         if (rows == 0) return;
-        var groups = rows * a.Kv.KvHeads * a.Partitions;
-        attend(stream, new KernelConfig(groups, GroupSizeFor(a.Kv.HeadDim)), a, q, kv, rowSeq, rowPos, tables, output, partMax, partSum, partAcc);
+        if (Grouped)
+            attend(stream, new KernelConfig(rows * a.Kv.KvHeads * a.Partitions, GroupSizeFor(a.Kv.HeadDim)), a, q, kv, rowSeq, rowPos, tables, output,
+                partMax, partSum, partAcc);
+        else flat(stream, rows * a.Heads * a.Partitions, a, q, kv, rowSeq, rowPos, tables, output, partMax, partSum, partAcc);
         if (a.Partitions > 1) reduce(stream, rows * a.Heads * a.Kv.HeadDim, a, output, partMax, partSum, partAcc);
     }
 
@@ -162,6 +175,46 @@ public sealed class PagedAttention
         var result = buffer[0];
         Group.Barrier();
         return result;
+    }
+
+    /// <summary>The flat variant: one thread per (row, query head, partition), accumulating into its output (or partial) row.</summary>
+    private static void FlatKernel(Index1D index, AttentionArgs a, ArrayView<float> q, ArrayView<Half> kv, ArrayView<int> rowSeq, ArrayView<int> rowPos,
+        ArrayView<int> tables, ArrayView<float> output, ArrayView<float> partMax, ArrayView<float> partSum, ArrayView<float> partAcc)
+    {
+        int i = index;
+        var part = i % a.Partitions;
+        var head = i / a.Partitions % a.Heads;
+        var row = i / (a.Partitions * a.Heads);
+        var kvHead = head / a.GroupSize;
+        var seq = rowSeq[row];
+        var context = rowPos[row] + 1;
+        var start = a.Partitions == 1 ? 0 : part * a.PartitionTokens;
+        var end = a.Partitions == 1 ? context : XMath.Min(context, start + a.PartitionTokens);
+        var d = a.Kv.HeadDim;
+        var qBase = (long)row * a.QStride + (long)head * d;
+        var slot = ((long)row * a.Heads + head) * a.Partitions + part;
+        var target = a.Partitions == 1 ? output : partAcc;
+        var outBase = a.Partitions == 1 ? (long)row * a.OutStride + (long)head * d : slot * d;
+        var max = float.NegativeInfinity;
+        for (var t = start; t < end; t++) max = XMath.Max(max, Score(a, q, kv, tables, seq, qBase, kvHead, t));
+        for (var j = 0; j < d; j++) target[outBase + j] = 0f;
+        var sum = 0f;
+        for (var t = start; t < end; t++)
+        {
+            var p = XMath.Exp(Score(a, q, kv, tables, seq, qBase, kvHead, t) - max);
+            sum += p;
+            var v = a.Kv.Offset(a.Block(tables, seq, t), a.Layer, 1, kvHead, t % a.Kv.BlockSize);
+            for (var j = 0; j < d; j++) target[outBase + j] += p * (float)kv[v + j];
+        }
+        if (a.Partitions == 1)
+        {
+            for (var j = 0; j < d; j++) output[outBase + j] /= sum;
+        }
+        else
+        {
+            partMax[slot] = max;
+            partSum[slot] = sum;
+        }
     }
 
     /// <summary>Split-KV reduction: one thread per (row, head, dimension) rescales and sums the partitions.</summary>

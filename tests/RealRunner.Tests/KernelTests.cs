@@ -40,7 +40,7 @@ public sealed class KernelTests(CpuDevice device) : IClassFixture<CpuDevice>
         return new Case(args, rows.Length, q, kv, rows.Select(r => r.s).ToArray(), rows.Select(r => r.p).ToArray(), tables);
     }
 
-    private float[] RunAttention(Case c)
+    private float[] RunAttention(Case c, bool grouped)
     {
         using var q = Acc.Allocate1D(c.Q);
         using var kv = Acc.Allocate1D(c.Kv);
@@ -51,7 +51,7 @@ public sealed class KernelTests(CpuDevice device) : IClassFixture<CpuDevice>
         using var partMax = Acc.Allocate1D<float>(Math.Max(1, PagedAttention.PartialScalars(c.Args, c.Rows)));
         using var partSum = Acc.Allocate1D<float>(Math.Max(1, PagedAttention.PartialScalars(c.Args, c.Rows)));
         using var partAcc = Acc.Allocate1D<float>(Math.Max(1, PagedAttention.PartialFloats(c.Args, c.Rows)));
-        new PagedAttention(Acc).Run(Acc.DefaultStream, c.Args, c.Rows, q.View, kv.View, seq.View, pos.View, tables.View, output.View,
+        new PagedAttention(Acc, grouped).Run(Acc.DefaultStream, c.Args, c.Rows, q.View, kv.View, seq.View, pos.View, tables.View, output.View,
             partMax.View, partSum.View, partAcc.View);
         Acc.Synchronize();
         return output.GetAsArray1D();
@@ -68,40 +68,50 @@ public sealed class KernelTests(CpuDevice device) : IClassFixture<CpuDevice>
         }
     }
 
-    public static TheoryData<int[], int, int, int> Shapes => new()
+    /// <summary>Lengths (1, block boundaries 16 and 32, ragged), heads, KV heads, head_dim; each for the grouped (CUDA) and flat (CPU) kernels.</summary>
+    public static TheoryData<int[], int, int, int, bool> Shapes
     {
-        // lengths (1, block boundaries 16 and 32, ragged), heads, kv heads, head_dim
-        { [1, 16, 17, 32, 5, 47], 4, 4, 32 },      // MHA
-        { [1, 16, 33, 64, 2], 8, 2, 64 },          // GQA, 4 query heads per KV head
-        { [31, 16, 1], 2, 1, 128 },                // MQA-like, the widest head
-    };
-
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void Per_Head_Attention_Should_Match_The_Reference(int[] lengths, int heads, int kvHeads, int headDim)
-    {
-        var c = MakeCase(new Random(lengths.Sum() + heads), lengths, heads, kvHeads, headDim, blockSize: 16, layers: 2, layer: 1);
-        var expected = PagedAttention.Reference(c.Args, c.Rows, c.Q, c.Kv, c.RowSeq, c.RowPos, c.Tables);
-        AssertClose(expected, RunAttention(c), 1e-4, 1e-5);
+        get
+        {
+            var data = new TheoryData<int[], int, int, int, bool>();
+            foreach (var grouped in new[] { true, false })
+            {
+                data.Add([1, 16, 17, 32, 5, 47], 4, 4, 32, grouped);   // MHA
+                data.Add([1, 16, 33, 64, 2], 8, 2, 64, grouped);       // GQA, 4 query heads per KV head
+                data.Add([31, 16, 1], 2, 1, 128, grouped);             // MQA-like, the widest head
+            }
+            return data;
+        }
     }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Split_Kv_Attention_Should_Match_The_Reference(int[] lengths, int heads, int kvHeads, int headDim)
+    public void Per_Head_Attention_Should_Match_The_Reference(int[] lengths, int heads, int kvHeads, int headDim, bool grouped)
+    {
+        var c = MakeCase(new Random(lengths.Sum() + heads), lengths, heads, kvHeads, headDim, blockSize: 16, layers: 2, layer: 1);
+        var expected = PagedAttention.Reference(c.Args, c.Rows, c.Q, c.Kv, c.RowSeq, c.RowPos, c.Tables);
+        AssertClose(expected, RunAttention(c, grouped), 1e-4, 1e-5);
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Split_Kv_Attention_Should_Match_The_Reference(int[] lengths, int heads, int kvHeads, int headDim, bool grouped)
     {
         var c = MakeCase(new Random(lengths.Sum() * 3 + heads), lengths, heads, kvHeads, headDim, blockSize: 16, layers: 2, layer: 0, partitionTokens: 16);
         Assert.True(c.Args.Partitions > 1);
         var expected = PagedAttention.Reference(c.Args, c.Rows, c.Q, c.Kv, c.RowSeq, c.RowPos, c.Tables);
-        AssertClose(expected, RunAttention(c), 1e-4, 1e-5);
+        AssertClose(expected, RunAttention(c, grouped), 1e-4, 1e-5);
     }
 
-    [Fact]
-    public void Causal_Rows_Of_A_Prefill_Should_Match_The_Reference()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Causal_Rows_Of_A_Prefill_Should_Match_The_Reference(bool grouped)
     {
         var c = MakeCase(new Random(7), [20, 3], 4, 2, 32, blockSize: 8, layers: 1, layer: 0, everyToken: true);
         Assert.Equal(23, c.Rows);
         var expected = PagedAttention.Reference(c.Args, c.Rows, c.Q, c.Kv, c.RowSeq, c.RowPos, c.Tables);
-        AssertClose(expected, RunAttention(c), 1e-4, 1e-5);
+        AssertClose(expected, RunAttention(c, grouped), 1e-4, 1e-5);
     }
 
     [Fact]
@@ -127,10 +137,12 @@ public sealed class KernelTests(CpuDevice device) : IClassFixture<CpuDevice>
     }
 
     [Theory]
-    [InlineData(1, 96, 64)]      // a decode token through a projection
-    [InlineData(37, 50, 33)]     // ragged edges in every dimension
-    [InlineData(64, 128, 256)]   // whole tiles
-    public void Gemm_Should_Match_The_Reference(int m, int n, int k)
+    [InlineData(1, 96, 64, true)]      // a decode token through a projection
+    [InlineData(37, 50, 33, true)]     // ragged edges in every dimension
+    [InlineData(64, 128, 256, true)]   // whole tiles
+    [InlineData(1, 96, 64, false)]
+    [InlineData(37, 50, 33, false)]
+    public void Gemm_Should_Match_The_Reference(int m, int n, int k, bool tiled)
     {
         var random = new Random(m * 1000 + n + k);
         var shape = new GemmShape(m, n, k, lda: k + 3, ldc: n + 5);
@@ -140,7 +152,7 @@ public sealed class KernelTests(CpuDevice device) : IClassFixture<CpuDevice>
         using var da = Acc.Allocate1D(a);
         using var dw = Acc.Allocate1D(w);
         using var dc = Acc.Allocate1D(c);
-        new DenseGemm(Acc).Run(Acc.DefaultStream, shape, da.View, dw.View, dc.View);
+        new DenseGemm(Acc, tiled).Run(Acc.DefaultStream, shape, da.View, dw.View, dc.View);
         Acc.Synchronize();
         var expected = DenseGemm.Reference(shape, a, w, c);
         var actual = dc.GetAsArray1D();
