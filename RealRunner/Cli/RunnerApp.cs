@@ -10,6 +10,8 @@ public static class RunnerApp
         var root = new RootCommand("RealRunner: AlignedServe-Sim's policies and serving loop on a real device through ILGPU (CUDA or the CPU accelerator).")
         {
             RunCommand.Build(),
+            SelfCheckCommand.Build(),
+            ProfileCommand.Build(),
         };
         return root.Parse(args).Invoke();
     }

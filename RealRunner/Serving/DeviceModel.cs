@@ -157,9 +157,9 @@ public sealed class DeviceModel : IDisposable
         var start = Mark();
         for (var layer = 0; layer < model.Layers; layer++)
         {
-            gemm.Run(stream, new GemmShape(rows, QkvWidth, model.Hidden, model.Hidden, QkvWidth), xIn!.View, wQkv.View, qkv!.View);
+            ProjectQkv(rows);
             var args = Args(layer, 0);
-            append.Run(stream, args, rows, qkv.View, kv.View, rowSeq.View, rowPos.View, tables.View);
+            append.Run(stream, args, rows, qkv!.View, kv.View, rowSeq.View, rowPos.View, tables.View);
             if (plan.PrefillRows > 0)
             {
                 var s = Mark();
@@ -177,10 +177,7 @@ public sealed class DeviceModel : IDisposable
                     partMax!.View, partSum!.View, partAcc!.View);
                 pairs.Add((s, Mark(), false));
             }
-            gemm.Run(stream, new GemmShape(rows, model.Hidden, hd, hd, model.Hidden), attn!.View, wO.View, xOut!.View);
-            gemm.Run(stream, new GemmShape(rows, UpWidth, model.Hidden, model.Hidden, UpWidth), xOut.View, wUp.View, mlp!.View);
-            gemm.Activate(stream, rows, model.Ffn, UpWidth, model.FfnKind == FfnKind.Swiglu, mlp.View);
-            gemm.Run(stream, new GemmShape(rows, model.Hidden, model.Ffn, UpWidth, model.Hidden), mlp.View, wDown.View, xOut.View);
+            AfterAttention(rows);
         }
         gemm.Run(stream, new GemmShape(plan.Sampled, model.Vocab, model.Hidden, model.Hidden, model.Vocab), xOut!.View, wLm.View, logits!.View);
         var end = Mark();
@@ -193,6 +190,32 @@ public sealed class DeviceModel : IDisposable
         var total = end.MeasureFrom(start);
         foreach (var m in markers) m.Dispose();
         return new ForwardTiming(total, prefillTime, decodeTime);
+    }
+
+    /// <summary>The QKV projection of <paramref name="rows"/> tokens (compute stream).</summary>
+    private void ProjectQkv(int rows) =>
+        gemm.Run(streams.Compute, new GemmShape(rows, QkvWidth, model.Hidden, model.Hidden, QkvWidth), xIn!.View, wQkv.View, qkv!.View);
+
+    /// <summary>The output projection and the MLP with its activation (compute stream).</summary>
+    private void AfterAttention(int rows)
+    {
+        var hd = model.Heads * model.HeadDim;
+        var stream = streams.Compute;
+        gemm.Run(stream, new GemmShape(rows, model.Hidden, hd, hd, model.Hidden), attn!.View, wO.View, xOut!.View);
+        gemm.Run(stream, new GemmShape(rows, UpWidth, model.Hidden, model.Hidden, UpWidth), xOut.View, wUp.View, mlp!.View);
+        gemm.Activate(stream, rows, model.Ffn, UpWidth, model.FfnKind == FfnKind.Swiglu, mlp.View);
+        gemm.Run(stream, new GemmShape(rows, model.Hidden, model.Ffn, UpWidth, model.Hidden), mlp.View, wDown.View, xOut.View);
+    }
+
+    /// <summary>One layer's dense part for <paramref name="tokens"/> tokens (QKV, output projection, MLP), timed: the profile's dense table.</summary>
+    public TimeSpan TimeDenseLayer(int tokens)
+    {
+        Ensure(tokens, 1, 1, new AttentionArgs(new KvLayout(1, model.KvHeads, model.HeadDim, 16), model.Heads, 0, 1, QkvWidth, model.Heads * model.HeadDim, int.MaxValue, 1));
+        return DeviceStreams.Measure(streams.Compute, () =>
+        {
+            ProjectQkv(tokens);
+            AfterAttention(tokens);
+        });
     }
 
     private static ArrayView<T> From<T>(ArrayView<T> view, long offset) where T : unmanaged => view.SubView(offset, view.Length - offset);

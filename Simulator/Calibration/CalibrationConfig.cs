@@ -9,7 +9,7 @@ namespace Simulator.Calibration;
 /// </summary>
 public sealed record GpuCalibration(
     [Range(1.0, 1_000_000.0)] double? HbmBandwidthGbPerS = null,
-    [Range(0.001, 1_000_000.0)] double? DenseTflops = null,
+    [Range(1e-6, 1_000_000.0)] double? DenseTflops = null,
     [Range(0.01, 1_000_000.0)] double? PerBlockBandwidthGbPerS = null,
     [Range(1, 64)] int? MaxResidentBlocksPerSm = null,
     [Range(0.0, 1000.0)] double? KernelLaunchUs = null)
