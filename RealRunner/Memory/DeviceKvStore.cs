@@ -20,6 +20,9 @@ public sealed class DeviceKvStore : IDisposable
         Layout = layout;
         Blocks = blocks;
         buffer = DeviceMemory.Allocate<Half>(accelerator, blocks * layout.BlockElements, $"{name}'s KV store ({blocks} blocks)");
+        // Zeroed, so that no block starts as NaN or denormal garbage (slow arithmetic on some devices).
+        buffer.MemSetToZero();
+        accelerator.Synchronize();
     }
 
     public Accelerator Accelerator { get; }

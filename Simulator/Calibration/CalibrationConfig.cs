@@ -8,11 +8,11 @@ namespace Simulator.Calibration;
 /// Fitted GPU parameters from a profile; each given field replaces the catalog's value.
 /// </summary>
 public sealed record GpuCalibration(
-    [Range(1.0, 1_000_000.0)] double? HbmBandwidthGbPerS = null,
+    [Range(1e-3, 1_000_000.0)] double? HbmBandwidthGbPerS = null,
     [Range(1e-6, 1_000_000.0)] double? DenseTflops = null,
-    [Range(0.01, 1_000_000.0)] double? PerBlockBandwidthGbPerS = null,
+    [Range(1e-6, 1_000_000.0)] double? PerBlockBandwidthGbPerS = null,
     [Range(1, 64)] int? MaxResidentBlocksPerSm = null,
-    [Range(0.0, 1000.0)] double? KernelLaunchUs = null)
+    [Range(0.0, 1_000_000.0)] double? KernelLaunchUs = null)
 {
     public GpuSpec ApplyTo(GpuSpec gpu) => gpu with
     {

@@ -12,11 +12,11 @@ public sealed record GpuSpec(
     string Name,
     [Range(1, 10_000)] int SmCount,
     [Range(0.001, 100_000.0)] double HbmCapacityGib,
-    [Range(1.0, 1_000_000.0)] double HbmBandwidthGbPerS,
+    [Range(1e-3, 1_000_000.0)] double HbmBandwidthGbPerS,
     [Range(1e-6, 1_000_000.0)] double DenseTflops,
-    [Range(0.01, 1_000_000.0)] double PerBlockBandwidthGbPerS,
+    [Range(1e-6, 1_000_000.0)] double PerBlockBandwidthGbPerS,
     [Range(1, 64)] int MaxResidentBlocksPerSm,
-    [Range(0.0, 1000.0)] double KernelLaunchUs,
+    [Range(0.0, 1_000_000.0)] double KernelLaunchUs,
     [Range(1, 64)] int CopyEngines)
 {
     public long HbmCapacityBytes => (long)(HbmCapacityGib * Units.GiB);
