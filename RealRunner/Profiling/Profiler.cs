@@ -103,8 +103,11 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
         using var rowSeq = DeviceMemory.Allocate<int>(acc, maxBatch, "rows");
         using var rowPos = DeviceMemory.Allocate<int>(acc, maxBatch, "positions");
         using var tables = DeviceMemory.Allocate<int>(acc, (long)maxBatch * maxBlocks, "block tables");
-        store.View.MemSetToZero();
-        q.MemSetToZero();
+        // Random data, never zeros: zeros can hide wrong indexing and can run faster than real data.
+        var fill = new RandomFill(acc);
+        fill.Fill(streams.Compute, store.View, 1);
+        fill.Fill(streams.Compute, q.View, 2);
+        streams.Compute.Synchronize();
         foreach (var batch in grid.Batches)
             foreach (var mean in grid.KvMeans)
                 foreach (var spread in grid.Spreads)
@@ -139,6 +142,9 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
         using var device = DeviceMemory.Allocate<byte>(acc, largest, "copy source");
         using var device2 = DeviceMemory.Allocate<byte>(acc, largest, "copy destination");
         using var pinned = DeviceMemory.AllocatePinned<byte>(acc, (int)largest, "page-locked copy buffer");
+        new Random(3).NextBytes(pinned.Span);
+        device.View.CopyFrom(streams.HostToDevice, pinned.ArrayView);
+        streams.HostToDevice.Synchronize();
         foreach (var bytes in grid.CopyBytes)
         {
             progress?.Invoke($"copies of {bytes} bytes");

@@ -90,4 +90,17 @@ public sealed class KernelTests(CpuDevice device) : IClassFixture<CpuDevice>
     [InlineData(true)]
     public void Activation_Should_Match_The_Reference(bool swiglu) =>
         AssertOk(KernelChecks.Activation(Acc, new Random(swiglu ? 1 : 2), 5, 40, swiglu));
+
+    [Fact]
+    public void Random_Fill_Should_Match_Its_Host_Formula_And_Spread_Over_Minus_One_To_One()
+    {
+        using var buffer = Acc.Allocate1D<float>(10_000);
+        new RandomFill(Acc).Fill(Acc.DefaultStream, buffer.View, 42);
+        Acc.Synchronize();
+        var values = buffer.GetAsArray1D();
+        Assert.All(Enumerable.Range(0, values.Length), i => Assert.Equal(RandomFill.Value(i, 42), values[i]));
+        Assert.InRange(values.Min(), -1f, -0.99f);
+        Assert.InRange(values.Max(), 0.99f, 1f);
+        Assert.InRange(values.Average(), -0.05, 0.05);
+    }
 }
