@@ -1,17 +1,16 @@
 using System.CommandLine;
 using System.Text.Json;
 using RealRunner.Device;
-using Simulator.Config;
+using Simulator.Cli;
 
 namespace RealRunner.Cli;
 
 /// <summary>Options and error handling shared by RealRunner's commands.</summary>
 public static class Common
 {
-    public const int Ok = 0;
-    public const int Failure = 1;
-    public const int InvalidInput = 2;
-    public const int Interrupted = 130;
+    public const int Ok = ExitCodes.Ok;
+    public const int Failure = ExitCodes.Failure;
+    public const int InvalidInput = ExitCodes.InvalidInput;
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -37,29 +36,19 @@ public static class Common
         return session;
     }
 
-    /// <summary>Runs a command body: config and device errors print a message and exit 2; Ctrl+C exits 130 with nothing partial written.</summary>
-    public static int Guard(Func<int> body)
+    /// <summary>Runs a command body as the simulator's CLI does (config errors exit 2, Ctrl+C 130); device errors also exit 2 with their message.</summary>
+    public static int Guard(Func<int> body) => CliApp.Guard(() =>
     {
         try
         {
             return body();
-        }
-        catch (ConfigException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return InvalidInput;
         }
         catch (DeviceException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return InvalidInput;
         }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("interrupted: no partial results were written");
-            return Interrupted;
-        }
-    }
+    });
 
     /// <summary>device.json: the device and what the run did that a reader must know.</summary>
     public static void WriteDevice(string path, DeviceInfo info, IReadOnlyDictionary<string, object> details) =>
