@@ -73,6 +73,7 @@ public static class ProfileCommand
             attention_table: attention.csv
             dense_table: dense.csv
             links_table: links.csv
+            prefill_attention: rows   # RealRunner runs a prompt's tokens as causal rows through the decode-attention kernel
 
             """);
         Common.WriteDevice(Path.Combine(dir, "profile.json"), info, new Dictionary<string, object>

@@ -24,6 +24,16 @@ public sealed record GpuCalibration(
     };
 }
 
+/// <summary>How the profiled device computes a prefill's attention.</summary>
+public enum PrefillAttention
+{
+    /// <summary>A fused causal kernel bound by its FLOPs (the closed form's default).</summary>
+    Flops,
+
+    /// <summary>Each prompt token as a causal row through the decode-attention kernel (RealRunner's engine): priced by the attention table.</summary>
+    Rows,
+}
+
 /// <summary>
 /// A calibration file, as RealRunner's <c>profile</c> writes it: the device it was measured on,
 /// fitted GPU parameters, and measured tables (paths relative to the file):
@@ -41,4 +51,5 @@ public sealed record CalibrationConfig(
     GpuCalibration Gpu,
     [FilePath] string? AttentionTable = null,
     [FilePath] string? DenseTable = null,
-    [FilePath] string? LinksTable = null);
+    [FilePath] string? LinksTable = null,
+    PrefillAttention PrefillAttention = PrefillAttention.Flops);

@@ -28,9 +28,11 @@ public static class RunCommand
             },
         };
         var sets = CliApp.SetOption();
-        var command = new Command("run", "Run one experiment and write its results and figures") { file, outDir, seed, sets };
+        var calibration = new Option<FileInfo?>("--calibration") { Description = "A calibration from RealRunner's profile (sets cost_model.calibration)" };
+        var command = new Command("run", "Run one experiment and write its results and figures") { file, outDir, seed, sets, calibration };
         command.SetAction(parsed => CliApp.Guard(() => Execute(
-            parsed.GetValue(file)!, parsed.GetValue(outDir), parsed.GetValue(seed), parsed.GetValue(sets) ?? [])));
+            parsed.GetValue(file)!, parsed.GetValue(outDir), parsed.GetValue(seed),
+            [.. parsed.GetValue(sets) ?? [], .. parsed.GetValue(calibration) is { } c ? [$"cost_model.calibration={c.FullName}"] : Array.Empty<string>()])));
         return command;
     }
 
@@ -77,6 +79,7 @@ public static class RunCommand
                 figures = FigureSet.Render(dir);
             });
             PrintSummary(result.Summary);
+            foreach (var note in result.Notes) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {note}");
             AnsiConsole.MarkupLineInterpolated($"simulated {result.Events:N0} events in {result.WallSeconds:F2} s wall");
             AnsiConsole.MarkupLineInterpolated($"results: [green]{Path.GetFullPath(target)}[/]");
             foreach (var figure in figures.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))

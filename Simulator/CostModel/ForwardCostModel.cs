@@ -1,4 +1,5 @@
 using Policies.Core;
+using Simulator.Calibration;
 using Simulator.Specs;
 
 namespace Simulator.CostModel;
@@ -16,6 +17,11 @@ namespace Simulator.CostModel;
 /// reading the earlier context's KV when a chunk continues a prefill, whichever is slower.</item>
 /// <item>LM head once per pass, kernel launches per layer, fixed per-pass overhead.</item>
 /// </list>
+/// With a calibration's tables (<see cref="CalibratedCosts"/>), decode attention is the closed form
+/// times the measured correction interpolated for the batch, the dense part is the measured
+/// per-layer time, and per-layer launches are those the tables did not measure; outside the tables
+/// the closed form stands. <c>attention_lengths: mean</c> prices decode attention as if every
+/// request had the batch's mean KV length (the batch-mean model, for comparison).
 /// </summary>
 public sealed class ForwardCostModel
 {
@@ -24,8 +30,11 @@ public sealed class ForwardCostModel
     private readonly CostModelConfig config;
     private readonly long kvBlockBytesPerToken;
     private readonly AttentionBlocks blocks;
+    private readonly AttentionBlocks rows;
+    private readonly CalibratedCosts? calibrated;
+    private readonly List<int> decodeLengths = [];
 
-    public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config)
+    public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config, CalibrationTables? calibration = null)
     {
         this.model = model;
         this.gpu = gpu;
@@ -33,24 +42,53 @@ public sealed class ForwardCostModel
         kvBlockBytesPerToken = model.KvHeadBytesPerToken;
         var partition = config.AttentionKernel == AttentionKernel.SplitKv ? config.SplitKvPartitionTokens : int.MaxValue;
         blocks = new AttentionBlocks(model.KvHeads, partition, kvBlockBytesPerToken);
+        rows = new AttentionBlocks(model.KvHeads, int.MaxValue, kvBlockBytesPerToken);
+        if (calibration is not null) calibrated = new CalibratedCosts(calibration, ClosedFormLayerNs);
+    }
+
+    /// <summary>How much of the run the calibration's tables covered (null without a calibration, or when they covered all of it).</summary>
+    public string? CalibrationReport() => calibrated?.Report();
+
+    /// <summary>The closed form's decode-attention time of one layer for a batch of KV lengths.</summary>
+    private double ClosedFormLayerNs(AttentionKernel kernel, IReadOnlyList<int> lengths)
+    {
+        var b = new AttentionBlocks(blocks.KvHeads, kernel == AttentionKernel.SplitKv ? config.SplitKvPartitionTokens : int.MaxValue, blocks.BytesPerToken);
+        foreach (var length in lengths) b.Add(length);
+        return Math.Max(AttentionMakespan.ClosedFormNs(b, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
+            AttentionMakespan.BalancedNs(b, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots));
     }
 
     public IterationCost Estimate(ForwardBatch batch)
     {
         double tokens = 0, prefillNs = 0;
         blocks.Clear();
+        rows.Clear();
+        decodeLengths.Clear();
         var entries = batch.Entries;
+        var prefillRows = calibrated?.PrefillAsRows == true;
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
             tokens += entry.NewTokens;
-            if (entry.NewTokens == 1) blocks.Add(entry.ContextTokens);
+            if (entry.NewTokens == 1) decodeLengths.Add(entry.ContextTokens);
+            else if (prefillRows)
+                for (var p = entry.ContextTokens - entry.NewTokens; p < entry.ContextTokens; p++) rows.Add(p + 1);
             else prefillNs += PrefillAttentionNsPerLayer(entry);
         }
+        var (decodeMean, decodeMax) = AddDecodeBlocks();
 
-        var denseNs = Math.Max(model.LayerWeightBytes / gpu.HbmBytesPerNs, 2 * tokens * model.ParamsPerLayer / gpu.FlopsPerNs);
+        var denseNs = calibrated?.DenseNs(tokens)
+                      ?? Math.Max(model.LayerWeightBytes / gpu.HbmBytesPerNs, 2 * tokens * model.ParamsPerLayer / gpu.FlopsPerNs);
         var (attentionNs, balancedNs) = AttentionNsPerLayer();
-        var kernels = config.KernelsPerLayer + (config.AttentionKernel == AttentionKernel.SplitKv && blocks.BlockCount > 0 ? 1 : 0);
+        if (blocks.BlockCount > 0 && calibrated?.AttentionFactor(config.AttentionKernel, decodeLengths.Count, decodeMean, decodeMax) is { } factor)
+        {
+            attentionNs *= factor;
+            balancedNs *= factor;
+        }
+        if (rows.BlockCount > 0) prefillNs += RowsNsPerLayer();
+        // Measured tables already hold their kernels' launches: only the KV append's stays (and split-KV's reduction is in the table).
+        var measured = calibrated is { HasDense: true } && calibrated.HasAttention(config.AttentionKernel);
+        var kernels = measured ? 1 : config.KernelsPerLayer + (config.AttentionKernel == AttentionKernel.SplitKv && blocks.BlockCount > 0 ? 1 : 0);
         var launchNs = kernels * gpu.KernelLaunchUs * Units.NsPerMicrosecond;
 
         var lmHeadNs = Math.Max(model.LmHeadWeightBytes / gpu.HbmBytesPerNs, 2.0 * batch.Entries.Count * model.Vocab * model.Hidden / gpu.FlopsPerNs);
@@ -61,7 +99,41 @@ public sealed class ForwardCostModel
         var prefill = Round(model.Layers * prefillNs);
         var overhead = Round(overheadNs);
         var bubble = Round(model.Layers * (attentionNs - balancedNs));
-        return new IterationCost(dense + attention + prefill + overhead, dense, attention, prefill, overhead, Math.Min(bubble, attention));
+        return new IterationCost(dense + attention + prefill + overhead, dense, attention, prefill, overhead, Math.Max(0, Math.Min(bubble, attention)));
+    }
+
+    /// <summary>The decode requests' blocks, at their own lengths or all at the mean; returns the mean and max length for the table lookup.</summary>
+    private (double Mean, double Max) AddDecodeBlocks()
+    {
+        if (decodeLengths.Count == 0) return (0, 0);
+        long sum = 0;
+        var max = 0;
+        foreach (var length in decodeLengths)
+        {
+            sum += length;
+            max = Math.Max(max, length);
+        }
+        var mean = (double)sum / decodeLengths.Count;
+        if (config.AttentionLengths == AttentionLengths.Mean)
+        {
+            var at = (int)Math.Round(mean);
+            foreach (var _ in decodeLengths) blocks.Add(at);
+            return (mean, mean);
+        }
+        foreach (var length in decodeLengths) blocks.Add(length);
+        return (mean, max);
+    }
+
+    /// <summary>Prefill tokens as causal rows through the decode-attention kernel (a calibration of RealRunner's engine says so).</summary>
+    private double RowsNsPerLayer()
+    {
+        var bandwidth = gpu.HbmBytesPerNs;
+        var ns = Math.Max(AttentionMakespan.ClosedFormNs(rows, bandwidth, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
+            AttentionMakespan.BalancedNs(rows, bandwidth, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots));
+        var count = rows.RequestCount;
+        var mean = rows.TotalBytes / rows.BytesPerToken / rows.KvHeads / count;
+        var max = rows.LongestBlockBytes / rows.BytesPerToken;
+        return ns * (calibrated!.AttentionFactor(AttentionKernel.PerHead, count, mean, max) ?? 1);
     }
 
     /// <summary>One layer's decode-attention makespan and its perfectly balanced time.</summary>

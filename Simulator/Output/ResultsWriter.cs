@@ -25,6 +25,9 @@ public static class ResultsWriter
     public const string TransfersFile = "transfers.csv";
     public const string PoolFile = "kv_pool.csv";
 
+    /// <summary>Notes on how the run was priced; written only when there are any.</summary>
+    public const string NotesFile = "notes.txt";
+
     /// <summary>Wall-clock measurements (scheduling overhead, run time): the one file that differs between identical runs.</summary>
     public const string TimingFile = "timing.json";
 
@@ -47,6 +50,7 @@ public static class ResultsWriter
     public static void Write(string dir, RunResult result)
     {
         var (config, workload, metrics, summary) = (result.Run.Config, result.Run.Workload, result.Metrics, result.Summary);
+        if (result.Notes.Count > 0) File.WriteAllLines(Path.Combine(dir, NotesFile), result.Notes);
         File.WriteAllText(Path.Combine(dir, ResolvedConfigFile), ConfigWriter.ToYaml(config));
         WriteRequests(Path.Combine(dir, RequestsFile), metrics);
         WriteIterations(Path.Combine(dir, IterationsFile), metrics.Iterations);

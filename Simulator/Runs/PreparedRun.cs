@@ -11,14 +11,22 @@ namespace Simulator.Runs;
 /// An experiment checked against its hardware before anything runs: the workload drawn, the
 /// GPU memory planned, every request known to fit. Building one is what <c>check</c> does.
 /// </summary>
-public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests, MemoryPlan Memory, WorkloadStats Workload)
+/// <param name="Calibration">The calibration's tables when the config names one (the cost model corrects its closed form with them).</param>
+public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests, MemoryPlan Memory, WorkloadStats Workload, CalibrationTables? Calibration = null)
 {
-    /// <summary>The config with a named calibration applied: its fitted GPU parameters replace the catalog's.</summary>
+    /// <summary>
+    /// The config with a named calibration applied: its fitted GPU parameters replace the catalog's, and a links
+    /// table's fitted copy bandwidth and latency replace the node's PCIe (host-device copies) and NVLink (peer copies).
+    /// </summary>
     public static (ExperimentConfig Config, CalibrationTables? Calibration) Calibrate(ExperimentConfig config)
     {
         if (config.CostModel.Calibration is not { } path) return (config, null);
         var tables = CalibrationTables.Load(path);
         var node = config.Node with { Gpu = tables.Config.Gpu.ApplyTo(config.Node.Gpu) };
+        if (LinkFit.Of(tables.Links, "h2d", "d2h") is { } pcie)
+            node = node with { Pcie = node.Pcie with { BandwidthGbPerS = pcie.GbPerS, LatencyUs = pcie.LatencyUs } };
+        if (LinkFit.Of(tables.Links, "peer") is { } peer)
+            node = node with { Nvlink = node.Nvlink with { BandwidthGbPerS = peer.GbPerS, LatencyUs = peer.LatencyUs } };
         return (config with { Node = node }, tables);
     }
 
@@ -27,7 +35,7 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
 
     public static PreparedRun From(ExperimentConfig config)
     {
-        (config, _) = Calibrate(config);
+        (config, var calibration) = Calibrate(config);
         var memory = MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine);
         var (requests, stats) = WorkloadBuilder.Build(config.Workload, config.Model, new RandomStreams(config.Seed));
         if (config.MaxRequests is { } cap && requests.Length > cap)
@@ -37,7 +45,7 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
         }
         if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");
         memory.CheckFits(requests, "workload");
-        var prepared = new PreparedRun(config, requests, memory, stats);
+        var prepared = new PreparedRun(config, requests, memory, stats, calibration);
         // The host pool must hold the largest KV it can be asked to: a prompt's (handoff) or a whole request's (swap).
         var swaps = config.Policy.Descriptor.Swaps?.Invoke(config.Policy.Options) ?? false;
         var handoff = config.Deployment.Handoff == KvHandoff.HostPool;

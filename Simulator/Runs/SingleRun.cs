@@ -8,7 +8,9 @@ using Simulator.Specs;
 namespace Simulator.Runs;
 
 /// <summary>The outcome of one simulated run.</summary>
-public sealed record RunResult(PreparedRun Run, MetricsRecorder Metrics, RunSummary Summary, IReadOnlyList<Link> Links, long Events, double WallSeconds);
+/// <param name="Notes">What a reader must know about how the run was priced (for example, passes outside a calibration's tables).</param>
+public sealed record RunResult(PreparedRun Run, MetricsRecorder Metrics, RunSummary Summary, IReadOnlyList<Link> Links, long Events, double WallSeconds,
+    IReadOnlyList<string> Notes);
 
 /// <summary>Runs one prepared experiment on its deployment.</summary>
 public static class SingleRun
@@ -34,7 +36,8 @@ public static class SingleRun
             throw new InvalidOperationException(
                 $"Simulation stopped at t={sim.Now} ns with {metrics.Finished} of {run.Requests.Length} requests finished: {cluster.Describe()}");
         var links = cluster.Links.ToList();
+        IReadOnlyList<string> notes = backend is null && cluster.CostModel.CalibrationReport() is { } report ? [report] : [];
         return new RunResult(run, metrics, RunSummary.From(metrics, run.Memory.KvBlocks, links, run.HostPoolBytes), links,
-            sim.ProcessedEvents, wall.Elapsed.TotalSeconds);
+            sim.ProcessedEvents, wall.Elapsed.TotalSeconds, notes);
     }
 }

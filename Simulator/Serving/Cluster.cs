@@ -37,6 +37,9 @@ public sealed class Cluster
 
     private readonly IServingBackend backend;
 
+    /// <summary>The cost model the modelled backend uses (and its calibration report).</summary>
+    public ForwardCostModel CostModel { get; }
+
     public Cluster(Simulation sim, PreparedRun run, MetricsRecorder metrics, IReadOnlyList<GpuRecord> gpus, BackendFactory? backendFactory = null)
     {
         this.sim = sim;
@@ -45,7 +48,8 @@ public sealed class Cluster
         fabric = new TransferFabric(sim);
         var config = run.Config;
         var roles = config.Deployment.Roles();
-        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel);
+        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel, run.Calibration);
+        CostModel = costModel;
         backend = backendFactory?.Invoke(sim, fabric, costModel) ?? new ModelledBackend(costModel, fabric);
         for (var n = 0; n < config.Deployment.Nodes; n++)
         {

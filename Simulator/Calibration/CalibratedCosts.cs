@@ -1,0 +1,130 @@
+using Simulator.CostModel;
+
+namespace Simulator.Calibration;
+
+/// <summary>
+/// A calibration's measured tables turned into costs. Attention (per kernel): the closed form is
+/// evaluated at every measured sample (a batch with the sample's size, mean and maximum KV length)
+/// and the ratio measured / predicted becomes a correction factor; a batch's factor is
+/// interpolated (inverse distance, four nearest samples) over log batch size, log mean length and
+/// log max/mean spread. Dense: one layer's time, piecewise linear in tokens between samples.
+/// Outside the tables' range the closed form is used unchanged, and the number of such
+/// evaluations is reported (<see cref="Report"/>).
+/// </summary>
+public sealed class CalibratedCosts
+{
+    private readonly Dictionary<AttentionKernel, KernelTable> attention = [];
+    private readonly DenseSample[] dense;
+    private long denseHits, denseMisses;
+
+    /// <param name="closedFormNs">The closed form's per-layer decode-attention time of a batch of KV lengths with a kernel.</param>
+    public CalibratedCosts(CalibrationTables tables, Func<AttentionKernel, IReadOnlyList<int>, double> closedFormNs)
+    {
+        Tables = tables;
+        foreach (var kernel in Enum.GetValues<AttentionKernel>())
+        {
+            var name = Config.ConfigNames.EnumName(kernel);
+            var samples = tables.Attention.Where(a => a.Kernel == name).ToList();
+            if (samples.Count > 0) attention[kernel] = new KernelTable(name, samples, lengths => closedFormNs(kernel, lengths));
+        }
+        dense = tables.Dense.OrderBy(d => d.Tokens).ToArray();
+    }
+
+    public CalibrationTables Tables { get; }
+
+    public bool HasAttention(AttentionKernel kernel) => attention.ContainsKey(kernel);
+
+    public bool HasDense => dense.Length > 0;
+
+    public bool PrefillAsRows => Tables.Config.PrefillAttention == PrefillAttention.Rows;
+
+    /// <summary>KV lengths standing for a measured sample: one request at the maximum, the others sharing the rest of the mean.</summary>
+    public static int[] Representative(AttentionSample a)
+    {
+        var batch = a.Batch;
+        if (batch == 1 || a.KvMax - a.KvMean < 0.5) return Enumerable.Repeat((int)Math.Round(a.KvMean), batch).ToArray();
+        var rest = Math.Max(1, (int)Math.Round((a.KvMean * batch - a.KvMax) / (batch - 1)));
+        return Enumerable.Range(0, batch).Select(i => i == 0 ? (int)Math.Round(a.KvMax) : rest).ToArray();
+    }
+
+    /// <summary>The correction factor of a batch for a kernel, or null when the kernel was not profiled or the batch lies outside its table.</summary>
+    public double? AttentionFactor(AttentionKernel kernel, int batch, double mean, double max) =>
+        attention.TryGetValue(kernel, out var table) ? table.Factor(batch, mean, max) : null;
+
+    /// <summary>One layer's dense time for <paramref name="tokens"/> tokens, or null outside the table's range.</summary>
+    public double? DenseNs(double tokens)
+    {
+        if (dense.Length == 0 || tokens < dense[0].Tokens || tokens > dense[^1].Tokens)
+        {
+            denseMisses++;
+            return null;
+        }
+        denseHits++;
+        var i = 0;
+        while (i < dense.Length - 1 && dense[i + 1].Tokens < tokens) i++;
+        if (i == dense.Length - 1) return dense[i].TimeUs * 1000;
+        var (a, b) = (dense[i], dense[i + 1]);
+        var t = (tokens - a.Tokens) / (b.Tokens - a.Tokens);
+        return (a.TimeUs + t * (b.TimeUs - a.TimeUs)) * 1000;
+    }
+
+    /// <summary>What fell outside the tables in a run, or null when they covered everything.</summary>
+    public string? Report()
+    {
+        var parts = attention.Values.Select(t => t.Report()).OfType<string>().ToList();
+        if (denseMisses > 0)
+            parts.Add($"{denseMisses} of {denseHits + denseMisses} dense evaluations fell outside the dense table ({(dense.Length > 0 ? $"{dense[0].Tokens}-{dense[^1].Tokens}" : "no")} tokens)");
+        return parts.Count == 0 ? null : $"calibration {Tables.Path}: {string.Join("; ", parts)}: the closed form with the fitted parameters was used for those";
+    }
+
+    /// <summary>One kernel's correction factors at its samples, in log (batch, mean, spread) space.</summary>
+    private sealed class KernelTable
+    {
+        private const int Neighbours = 4;
+        private readonly string name;
+        private readonly (double[] X, double Factor)[] points;
+        private readonly double[] lo = new double[3], hi = new double[3];
+        private long hits, misses;
+
+        public KernelTable(string name, IReadOnlyList<AttentionSample> samples, Func<IReadOnlyList<int>, double> closedFormNs)
+        {
+            this.name = name;
+            points = samples.Select(a => (Point(a.Batch, a.KvMean, a.KvMax), a.TimeUs * 1000 / closedFormNs(Representative(a)))).ToArray();
+            for (var i = 0; i < 3; i++)
+            {
+                lo[i] = points.Min(p => p.X[i]);
+                hi[i] = points.Max(p => p.X[i]);
+            }
+            lo[2] = 0; // a spread below the table's smallest is still a spread of at least 1
+        }
+
+        private static double[] Point(int batch, double mean, double max) => [Math.Log(batch), Math.Log(mean), Math.Log(Math.Max(1, max / mean))];
+
+        public double? Factor(int batch, double mean, double max)
+        {
+            var x = Point(batch, mean, max);
+            const double slack = 1e-9;
+            if (x[0] < lo[0] - slack || x[0] > hi[0] + slack || x[1] < lo[1] - slack || x[1] > hi[1] + slack || x[2] > hi[2] + 0.05)
+            {
+                misses++;
+                return null;
+            }
+            hits++;
+            var nearest = points.Select(p => (p.Factor, Distance: Enumerable.Range(0, 3).Sum(i => Square((x[i] - p.X[i]) / Math.Max(hi[i] - lo[i], 0.1)))))
+                .OrderBy(p => p.Distance).Take(Neighbours).ToArray();
+            if (nearest[0].Distance < 1e-12) return nearest[0].Factor;
+            double weights = 0, sum = 0;
+            foreach (var (factor, distance) in nearest)
+            {
+                weights += 1 / distance;
+                sum += factor / distance;
+            }
+            return sum / weights;
+        }
+
+        public string? Report() => misses == 0 ? null
+            : $"{misses} of {hits + misses} {name} attention evaluations fell outside its table (batch {Math.Exp(lo[0]):0}-{Math.Exp(hi[0]):0}, mean KV {Math.Exp(lo[1]):0}-{Math.Exp(hi[1]):0} tokens, max/mean up to {Math.Exp(hi[2]):0.#})";
+
+        private static double Square(double x) => x * x;
+    }
+}
