@@ -52,7 +52,8 @@ public static class ProfileCommand
         return Common.Ok;
     }
 
-    private static void Write(string dir, DeviceInfo info, ModelSpec model, ProfileGrid grid, Profile profile)
+    /// <summary>Writes calibration.yaml, its tables and profile.json into <paramref name="dir"/>, and checks they load.</summary>
+    public static void Write(string dir, DeviceInfo info, ModelSpec model, ProfileGrid grid, Profile profile)
     {
         CsvTable.Write(Path.Combine(dir, "attention.csv"), ["kernel", "batch", "kv_mean", "kv_max", "time_us"], profile.Attention,
             a => [a.Kernel, a.Batch, a.KvMean, a.KvMax, a.TimeUs]);

@@ -37,6 +37,18 @@ public static class RunCommand
     {
         using var session = Common.Open(choice);
         var (prepared, plan) = DevicePlan.Prepare(ExperimentLoader.Load(file, sets), session, kvBlocks, hostPoolGib);
+        var target = outDir ?? Path.Combine("results", prepared.Config.Name + "-device");
+        var (result, emulated) = RunAndWrite(session, prepared, plan, target);
+        Console.WriteLine($"{result.Metrics.Iterations.Count} forward passes, makespan {result.Summary.MakespanS:F3} s of device time, " +
+                          $"decode throughput {result.Summary.DecodeThroughputTokensPerS:F1} tok/s, median iteration {result.Summary.IterationTimeS.P50 * 1000:F3} ms; wall {result.WallSeconds:F1} s");
+        if (emulated > 0) Console.WriteLine($"notice: {emulated} prefetch copies were emulated inside one device");
+        Console.WriteLine($"results: {Path.GetFullPath(target)}");
+        return Common.Ok;
+    }
+
+    /// <summary>Runs a fitted experiment on the device and writes its results folder (atomically); returns the result and the emulated prefetch copies.</summary>
+    public static (RunResult Result, int EmulatedCopies) RunAndWrite(DeviceSession session, PreparedRun prepared, DevicePlan plan, string target)
+    {
         var config = prepared.Config;
         Console.WriteLine($"{config.Name}: {config.Policy.Name}, {config.Model.Name}, {plan.Gpus} logical GPU(s) on {session.Accelerators.Count} device(s), " +
                           $"{prepared.Requests.Length} requests, {prepared.Memory.KvBlocks} KV blocks per GPU, host pool {plan.HostPoolBytes / Units.GiB:F2} GiB per node");
@@ -44,7 +56,6 @@ public static class RunCommand
         try
         {
             var result = SingleRun.Execute(prepared, backend: (sim, _, _) => backend = new DeviceBackend(session, prepared, sim, plan.Gpus, plan.HostPoolBytes));
-            var target = outDir ?? Path.Combine("results", config.Name + "-device");
             ResultsFolder.WriteAtomically(target, dir =>
             {
                 ResultsWriter.Write(dir, result);
@@ -67,11 +78,7 @@ public static class RunCommand
                 });
                 FigureSet.Render(dir);
             });
-            Console.WriteLine($"{result.Metrics.Iterations.Count} forward passes, makespan {result.Summary.MakespanS:F3} s of device time, " +
-                              $"decode throughput {result.Summary.DecodeThroughputTokensPerS:F1} tok/s, median iteration {result.Summary.IterationTimeS.P50 * 1000:F3} ms; wall {result.WallSeconds:F1} s");
-            if (backend!.EmulatedPeerCopies > 0) Console.WriteLine($"notice: {backend.EmulatedPeerCopies} prefetch copies were emulated inside one device");
-            Console.WriteLine($"results: {Path.GetFullPath(target)}");
-            return Common.Ok;
+            return (result, backend!.EmulatedPeerCopies);
         }
         finally
         {

@@ -12,6 +12,7 @@ public static class RunnerApp
             RunCommand.Build(),
             SelfCheckCommand.Build(),
             ProfileCommand.Build(),
+            ValidateCommand.Build(),
         };
         return root.Parse(args).Invoke();
     }

@@ -32,7 +32,7 @@ public sealed record ProfileGrid(int[] Batches, int[] KvMeans, Spread[] Spreads,
             [64L << 10, 1L << 20, 16L << 20, 256L << 20], 10, 512),
         (true, true) => new([1, 16, 64], [512, 2048], Enum.GetValues<Spread>(), [1, 32, 512], [1L << 20, 64L << 20], 5, 512),
         (false, false) => new([1, 4, 16, 32], [64, 256, 1024], Enum.GetValues<Spread>(), [1, 8, 32, 128], [64L << 10, 1L << 20, 16L << 20], 3, 64),
-        (false, true) => new([1, 4, 16], [64, 256], Enum.GetValues<Spread>(), [1, 8, 32], [64L << 10, 1L << 20], 2, 64),
+        (false, true) => new([1, 4, 16], [64, 256], Enum.GetValues<Spread>(), [1, 8, 32], [64L << 10, 1L << 20], 5, 64),
     };
 }
 
@@ -59,7 +59,8 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
         var dense = grid.DenseTokens.Select(tokens =>
         {
             progress?.Invoke($"dense {tokens} tokens");
-            return new DenseSample(tokens, Median(grid.Repeats, () => deviceModel.TimeDenseLayer(tokens)));
+            deviceModel.PrepareDense(tokens);
+            return new DenseSample(tokens, Median(grid.Repeats, streams.Compute, () => deviceModel.EnqueueDenseLayer(tokens)));
         }).ToList();
         var links = MeasureLinks(grid, streams, progress, notes);
         return new Profile(attention, dense, links, Fit(attention, dense, links, notes), notes);
@@ -127,8 +128,8 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
                         var partitions = split ? (lengths.Max() + grid.SplitKvTokens - 1) / grid.SplitKvTokens : 1;
                         var args = new AttentionArgs(layout, model.Heads, 0, maxBlocks, qStride, model.Heads * model.HeadDim,
                             split ? grid.SplitKvTokens : int.MaxValue, partitions);
-                        var time = Median(grid.Repeats, () => DeviceStreams.Measure(streams.Compute, () => kernel.Run(streams.Compute, args, batch, q.View,
-                            store.View, rowSeq.View, rowPos.View, tables.View, output.View, partMax.View, partSum.View, partAcc.View)));
+                        var time = Median(grid.Repeats, streams.Compute, () => kernel.Run(streams.Compute, args, batch, q.View,
+                            store.View, rowSeq.View, rowPos.View, tables.View, output.View, partMax.View, partSum.View, partAcc.View));
                         samples.Add(new AttentionSample(split ? "split_kv" : "per_head", batch, lengths.Average(), lengths.Max(), time));
                     }
                 }
@@ -151,9 +152,9 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
             var d = device.View.SubView(0, bytes);
             var d2 = device2.View.SubView(0, bytes);
             var p = pinned.ArrayView.SubView(0, bytes);
-            samples.Add(new LinkSample("h2d", bytes, Median(grid.Repeats, () => DeviceStreams.Measure(streams.HostToDevice, () => d.CopyFrom(streams.HostToDevice, p)))));
-            samples.Add(new LinkSample("d2h", bytes, Median(grid.Repeats, () => DeviceStreams.Measure(streams.DeviceToHost, () => d.CopyTo(streams.DeviceToHost, p)))));
-            samples.Add(new LinkSample("d2d", bytes, Median(grid.Repeats, () => DeviceStreams.Measure(streams.Peer, () => d2.CopyFrom(streams.Peer, d)))));
+            samples.Add(new LinkSample("h2d", bytes, Median(grid.Repeats, streams.HostToDevice, () => d.CopyFrom(streams.HostToDevice, p))));
+            samples.Add(new LinkSample("d2h", bytes, Median(grid.Repeats, streams.DeviceToHost, () => d.CopyTo(streams.DeviceToHost, p))));
+            samples.Add(new LinkSample("d2d", bytes, Median(grid.Repeats, streams.Peer, () => d2.CopyFrom(streams.Peer, d))));
         }
         if (session.Accelerators.Count > 1)
         {
@@ -163,7 +164,7 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
             {
                 var d = device.View.SubView(0, bytes);
                 var r = remote.View.SubView(0, bytes);
-                samples.Add(new LinkSample("peer", bytes, Median(grid.Repeats, () => DeviceStreams.Measure(streams.Peer, () => r.CopyFrom(streams.Peer, d)))));
+                samples.Add(new LinkSample("peer", bytes, Median(grid.Repeats, streams.Peer, () => r.CopyFrom(streams.Peer, d))));
             }
         }
         else notes.Add("one device: no peer copies measured (the prefetch path's GPU-to-GPU hop is emulated inside one device in runs)");
@@ -187,11 +188,23 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
         return new GpuCalibration(hbm, flops > 0 ? flops / 1000 : null, perBlock, null, smallest.TimeUs);
     }
 
-    /// <summary>Median in microseconds of <paramref name="repeats"/> timed runs after one untimed warm-up.</summary>
-    private static double Median(int repeats, Func<TimeSpan> measure)
+    /// <summary>Back-to-back executions per timed sample aim at this long, so idle gaps and wake-ups do not count (as in a run, where kernels queue one after another).</summary>
+    private static readonly TimeSpan SampleTarget = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// Median time in microseconds of one execution of <paramref name="work"/>: after a warm-up, each of
+    /// <paramref name="repeats"/> samples times enough back-to-back executions to last about 5 ms (at most 100) and divides.
+    /// </summary>
+    private static double Median(int repeats, AcceleratorStream stream, Action work)
     {
-        measure();
-        var times = Enumerable.Range(0, Math.Max(1, repeats)).Select(_ => measure().TotalMicroseconds).Order().ToArray();
+        var single = DeviceStreams.Measure(stream, work);
+        var inner = (int)Math.Clamp(SampleTarget.TotalMicroseconds / Math.Max(single.TotalMicroseconds, 0.1), 1, 100);
+        var times = Enumerable.Range(0, Math.Max(1, repeats))
+            .Select(_ => DeviceStreams.Measure(stream, () =>
+            {
+                for (var i = 0; i < inner; i++) work();
+            }).TotalMicroseconds / inner)
+            .Order().ToArray();
         return times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
     }
 }

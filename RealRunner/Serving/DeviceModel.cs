@@ -207,15 +207,15 @@ public sealed class DeviceModel : IDisposable
         gemm.Run(stream, new GemmShape(rows, model.Hidden, model.Ffn, UpWidth, model.Hidden), mlp.View, wDown.View, xOut.View);
     }
 
-    /// <summary>One layer's dense part for <paramref name="tokens"/> tokens (QKV, output projection, MLP), timed: the profile's dense table.</summary>
-    public TimeSpan TimeDenseLayer(int tokens)
-    {
+    /// <summary>Makes room for a dense layer of <paramref name="tokens"/> tokens (outside any timing).</summary>
+    public void PrepareDense(int tokens) =>
         Ensure(tokens, 1, 1, new AttentionArgs(new KvLayout(1, model.KvHeads, model.HeadDim, 16), model.Heads, 0, 1, QkvWidth, model.Heads * model.HeadDim, int.MaxValue, 1));
-        return DeviceStreams.Measure(streams.Compute, () =>
-        {
-            ProjectQkv(tokens);
-            AfterAttention(tokens);
-        });
+
+    /// <summary>Enqueues one layer's dense part for <paramref name="tokens"/> tokens (QKV, output projection, MLP) on the compute stream: the profile's dense table.</summary>
+    public void EnqueueDenseLayer(int tokens)
+    {
+        ProjectQkv(tokens);
+        AfterAttention(tokens);
     }
 
     private static ArrayView<T> From<T>(ArrayView<T> view, long offset) where T : unmanaged => view.SubView(offset, view.Length - offset);

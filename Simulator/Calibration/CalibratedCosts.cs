@@ -54,7 +54,8 @@ public sealed class CalibratedCosts
     /// <summary>One layer's dense time for <paramref name="tokens"/> tokens, or null outside the table's range.</summary>
     public double? DenseNs(double tokens)
     {
-        if (dense.Length == 0 || tokens < dense[0].Tokens || tokens > dense[^1].Tokens)
+        if (dense.Length == 0) return null;
+        if (tokens < dense[0].Tokens || tokens > dense[^1].Tokens)
         {
             denseMisses++;
             return null;

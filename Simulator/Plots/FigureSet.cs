@@ -60,7 +60,7 @@ public static class FigureSet
         return plot;
     }
 
-    internal static void AddCdf(Plot plot, IEnumerable<double> values, string label, Color color, bool log = false)
+    public static void AddCdf(Plot plot, IEnumerable<double> values, string label, Color color, bool log = false)
     {
         var (x, y) = ResultsTable.Cdf(values);
         if (x.Length == 0) return;

@@ -10,9 +10,9 @@ namespace RealRunner.Tests;
 /// <summary>The commands end to end on the CPU accelerator, as CI runs them.</summary>
 public sealed class CommandTests
 {
-    private static string Root { get; } = FindRoot();
+    public static string RepoRoot { get; } = FindRoot();
 
-    private static string Config(string name) => Path.Combine(Root, "configs", "device", name);
+    private static string Config(string name) => Path.Combine(RepoRoot, "configs", "device", name);
 
     private static string FindRoot()
     {

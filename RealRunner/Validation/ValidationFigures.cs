@@ -1,0 +1,71 @@
+using ScottPlot;
+using Simulator.Plots;
+
+namespace RealRunner.Validation;
+
+/// <summary>The validation's figures: predicted vs measured iteration time, the error CDFs, and decode throughput device vs simulator.</summary>
+public static class ValidationFigures
+{
+    public static IReadOnlyList<string> Render(string dir, IReadOnlyList<PairedIteration> pairs, double deviceThroughput, double simulatedThroughput)
+    {
+        var figures = Path.Combine(dir, FigureSet.Folder);
+        return [.. FigureFiles.Save(Scatter(pairs), figures, "predicted_vs_measured"), .. FigureFiles.Save(ErrorCdf(pairs), figures, "error_cdf"),
+            .. FigureFiles.Save(Throughput(deviceThroughput, simulatedThroughput), figures, "decode_throughput")];
+    }
+
+    private static Plot Scatter(IReadOnlyList<PairedIteration> pairs)
+    {
+        var plot = new Plot();
+        var measured = pairs.Select(p => p.MeasuredS * 1000).ToArray();
+        void Series(Func<PairedIteration, double> predicted, string label, Color color)
+        {
+            var s = plot.Add.ScatterPoints(measured, pairs.Select(p => predicted(p) * 1000).ToArray());
+            s.LegendText = label;
+            s.Color = color;
+            s.MarkerSize = 5;
+        }
+        Series(p => p.PredictedMeanKvS, "batch-mean KV (mean_kv)", Colors.C1.WithAlpha(0.6));
+        Series(p => p.PredictedS, "each request's own KV (this model)", Colors.C0.WithAlpha(0.8));
+        var top = Math.Max(measured.DefaultIfEmpty(1).Max(), pairs.Select(p => Math.Max(p.PredictedS, p.PredictedMeanKvS) * 1000).DefaultIfEmpty(1).Max()) * 1.05;
+        var line = plot.Add.Line(0, 0, top, top);
+        line.Color = Colors.Gray;
+        line.LinePattern = LinePattern.Dashed;
+        line.LegendText = "y = x";
+        plot.Axes.SetLimits(0, top, 0, top);
+        plot.Title("Replayed batches: predicted vs measured iteration time");
+        plot.XLabel("measured iteration time (ms)");
+        plot.YLabel("predicted iteration time (ms)");
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot;
+    }
+
+    private static Plot ErrorCdf(IReadOnlyList<PairedIteration> pairs)
+    {
+        var plot = new Plot();
+        double Abs(double measured, double predicted) => Math.Abs(predicted - measured) / measured * 100;
+        FigureSet.AddCdf(plot, pairs.Select(p => Abs(p.MeasuredS, p.PredictedS)), "own KV lengths", Colors.C0);
+        FigureSet.AddCdf(plot, pairs.Select(p => Abs(p.MeasuredS, p.PredictedHeldOutS)), "own KV, held-out calibration (uniform only)", Colors.C2);
+        FigureSet.AddCdf(plot, pairs.Select(p => Abs(p.MeasuredS, p.PredictedMeanKvS)), "batch-mean KV (mean_kv)", Colors.C1);
+        plot.Axes.SetLimitsY(0, 1.02);
+        plot.Title("Iteration-time prediction error (replayed batches)");
+        plot.XLabel("absolute relative error (%)");
+        plot.YLabel("fraction of iterations");
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot;
+    }
+
+    private static Plot Throughput(double device, double simulated)
+    {
+        var plot = new Plot();
+        plot.Add.Bars(new List<Bar>
+        {
+            new() { Position = 0, Value = device, FillColor = Colors.C0, Size = 0.6 },
+            new() { Position = 1, Value = simulated, FillColor = Colors.C1, Size = 0.6 },
+        });
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([0.0, 1.0], ["device (measured)", "simulator (calibrated)"]);
+        plot.Axes.Margins(bottom: 0, top: 0.15);
+        plot.Title("Decode throughput: device vs simulator");
+        plot.YLabel("decode throughput (tokens/s)");
+        return plot;
+    }
+}
