@@ -13,28 +13,33 @@ public static class ValidationFigures
             .. FigureFiles.Save(Throughput(deviceThroughput, simulatedThroughput), figures, "decode_throughput")];
     }
 
+    /// <summary>Log-log, so millisecond decode passes and long prefills share one figure.</summary>
     private static Plot Scatter(IReadOnlyList<PairedIteration> pairs)
     {
         var plot = new Plot();
-        var measured = pairs.Select(p => p.MeasuredS * 1000).ToArray();
+        static double L(double seconds) => Math.Log10(Math.Max(seconds * 1000, 1e-6));
+        var measured = pairs.Select(p => L(p.MeasuredS)).ToArray();
         void Series(Func<PairedIteration, double> predicted, string label, Color color)
         {
-            var s = plot.Add.ScatterPoints(measured, pairs.Select(p => predicted(p) * 1000).ToArray());
+            var s = plot.Add.ScatterPoints(measured, pairs.Select(p => L(predicted(p))).ToArray());
             s.LegendText = label;
             s.Color = color;
             s.MarkerSize = 5;
         }
         Series(p => p.PredictedMeanKvS, "batch-mean KV (mean_kv)", Colors.C1.WithAlpha(0.6));
         Series(p => p.PredictedS, "each request's own KV (this model)", Colors.C0.WithAlpha(0.8));
-        var top = Math.Max(measured.DefaultIfEmpty(1).Max(), pairs.Select(p => Math.Max(p.PredictedS, p.PredictedMeanKvS) * 1000).DefaultIfEmpty(1).Max()) * 1.05;
-        var line = plot.Add.Line(0, 0, top, top);
+        var all = measured.Concat(pairs.Select(p => L(p.PredictedS))).Concat(pairs.Select(p => L(p.PredictedMeanKvS))).DefaultIfEmpty(0).ToArray();
+        var (lo, hi) = (Math.Floor(all.Min() * 4) / 4 - 0.1, Math.Ceiling(all.Max() * 4) / 4 + 0.1);
+        var line = plot.Add.Line(lo, lo, hi, hi);
         line.Color = Colors.Gray;
         line.LinePattern = LinePattern.Dashed;
         line.LegendText = "y = x";
-        plot.Axes.SetLimits(0, top, 0, top);
+        plot.Axes.SetLimits(lo, hi, lo, hi);
+        FigureSet.LogX(plot);
+        FigureSet.LogY(plot);
         plot.Title("Replayed batches: predicted vs measured iteration time");
-        plot.XLabel("measured iteration time (ms)");
-        plot.YLabel("predicted iteration time (ms)");
+        plot.XLabel("measured iteration time (ms, log scale)");
+        plot.YLabel("predicted iteration time (ms, log scale)");
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }

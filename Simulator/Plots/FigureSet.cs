@@ -79,14 +79,16 @@ public static class FigureSet
             : value.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The x values were plotted as log10; label the ticks with the real values.</summary>
-    internal static void LogX(Plot plot)
+    /// <summary>The y values were plotted as log10; label the ticks with the real values.</summary>
+    public static void LogY(Plot plot) => plot.Axes.Left.TickGenerator = LogTicks();
+
+    private static ScottPlot.TickGenerators.NumericAutomatic LogTicks() => new()
     {
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-        {
-            LabelFormatter = v => PowerOfTen(v),
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-        };
-    }
+        LabelFormatter = PowerOfTen,
+        MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+        IntegerTicksOnly = true,
+    };
+
+    /// <summary>The x values were plotted as log10; label the ticks with the real values.</summary>
+    public static void LogX(Plot plot) => plot.Axes.Bottom.TickGenerator = LogTicks();
 }

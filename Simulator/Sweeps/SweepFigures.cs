@@ -108,7 +108,7 @@ public static class SweepFigures
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 Enumerable.Range(0, xLabels.Count).Select(i => (double)i).ToArray(), xLabels.ToArray());
         else if (spec.LogX) FigureSet.LogX(plot);
-        if (spec.LogY) LogY(plot);
+        if (spec.LogY) FigureSet.LogY(plot);
         // Room above the data for the legend inside the axes: the canvas is sized for a paper column.
         if (spec.Kind == FigureKind.Bars) plot.Axes.Margins(bottom: 0, top: 0.35);
         else plot.Axes.Margins(top: 0.35);
@@ -213,13 +213,6 @@ public static class SweepFigures
     }
 
     private static double Transform(double v, bool log) => log ? Math.Log10(Math.Max(v, 1e-12)) : v;
-
-    private static void LogY(Plot plot) => plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-    {
-        LabelFormatter = FigureSet.PowerOfTen,
-        MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-        IntegerTicksOnly = true,
-    };
 
     private static bool TryNumber(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
