@@ -63,6 +63,7 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
             return new DenseSample(tokens, Median(grid.Repeats, streams.Compute, () => deviceModel.EnqueueDenseLayer(tokens)));
         }).ToList();
         var links = MeasureLinks(grid, streams, progress, notes);
+        notes.Add(MeasureOverlap(grid, streams, deviceModel));
         return new Profile(attention, dense, links, Fit(attention, dense, links, notes), notes);
     }
 
@@ -169,6 +170,42 @@ public sealed class Profiler(DeviceSession session, ModelSpec model, int blockSi
         }
         else notes.Add("one device: no peer copies measured (the prefetch path's GPU-to-GPU hop is emulated inside one device in runs)");
         return samples;
+    }
+
+    /// <summary>
+    /// Whether a host-to-device copy on its own stream overlaps a dense layer on the compute stream:
+    /// each alone, then both enqueued together (wall time until both streams are done).
+    /// </summary>
+    private string MeasureOverlap(ProfileGrid grid, DeviceStreams streams, DeviceModel model)
+    {
+        var tokens = grid.DenseTokens.Max();
+        var bytes = grid.CopyBytes.Max();
+        model.PrepareDense(tokens);
+        using var device = DeviceMemory.Allocate<byte>(acc, bytes, "overlap copy destination");
+        using var pinned = DeviceMemory.AllocatePinned<byte>(acc, (int)bytes, "overlap copy source");
+        var view = device.View.SubView(0, bytes);
+        void Compute() => model.EnqueueDenseLayer(tokens);
+        void Copy() => view.CopyFrom(streams.HostToDevice, pinned.ArrayView);
+        double Wall(Action enqueue)
+        {
+            enqueue();
+            streams.Compute.Synchronize();
+            streams.HostToDevice.Synchronize();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            enqueue();
+            streams.Compute.Synchronize();
+            streams.HostToDevice.Synchronize();
+            return clock.Elapsed.TotalMicroseconds;
+        }
+        var compute = Wall(Compute);
+        var copy = Wall(Copy);
+        var both = Wall(() =>
+        {
+            Copy();
+            Compute();
+        });
+        var hidden = Math.Clamp((compute + copy - both) / Math.Min(compute, copy), 0, 1);
+        return $"overlap: a dense layer of {tokens} tokens took {compute:F0} us, a {bytes} B host-to-device copy {copy:F0} us, both on their own streams {both:F0} us ({hidden:P0} of the shorter hidden)";
     }
 
     /// <summary>
