@@ -42,7 +42,8 @@ public static class BenchCommand
             var q = parsed.GetValue(quick);
             // The fleet first: the process's peak working set is then the fleet's.
             Fleet(record, q ? 2_000 : parsed.GetValue(requests));
-            Serving(q ? [new FileInfo("configs/quickstart.yaml")] : [], q ? ["max_requests=300"] : [], record);
+            if (q) QuickServing(record);
+            else Serving([], [], record);
             Formation(record, q ? [1_000, 10_000] : [10_000, 100_000, 1_000_000]);
             Scale(record, q ? [8, 16] : [32, 64, 128, 256, 512, 1024]);
             Engine(record, q);
@@ -93,6 +94,36 @@ public static class BenchCommand
         }
         return ExitCodes.Ok;
     }
+
+    /// <summary>A small generated experiment (no files from the repository needed), for the smoke test of the suite.</summary>
+    private static void QuickServing(BenchRecord? record)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"alignedserve-bench-{Environment.ProcessId}.yaml");
+        File.WriteAllText(path, RunsTemplate);
+        try
+        {
+            var f = ServingBenchmark.Measure(path, []);
+            Print("(a) quick", f);
+            record?.Add("serving/quick", Figures(f));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private const string RunsTemplate = """
+        name: bench-quick
+        model: opt-6.7b
+        node: dgx-h100
+        policy: vllm
+        workload:
+          kind: synthetic
+          num_requests: 300
+          arrival: { process: poisson, rate_per_s: 20 }
+          prompt: { dist: lognormal, median: 300, sigma: 0.8, min: 16, max: 4000 }
+          output: { dist: lognormal, median: 100, sigma: 0.7, min: 4, max: 500 }
+        """;
 
     private static int Fleet(BenchRecord? record, int requests)
     {
