@@ -40,7 +40,7 @@ public static class ScaleBenchmark
         try
         {
             var prepared = PreparedRun.From(ExperimentLoader.Load(path, [], catalog: Catalog.Shipped()));
-            SingleRun.Execute(prepared); // warm-up
+            ServingBenchmark.WarmUp(prepared);
             GC.Collect();
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             var watch = Stopwatch.StartNew();
