@@ -35,7 +35,8 @@ public sealed class BenchRecord(string path)
         {
             var id = Git("rev-parse --short=12 HEAD");
             if (id.Length == 0) return "unknown";
-            return Git("status --porcelain --untracked-files=no").Length > 0 ? id + "+dirty" : id;
+            // The CSV itself is tracked and grows with every run: it does not make the code dirty.
+            return Git("status --porcelain --untracked-files=no -- . :!results/bench").Length > 0 ? id + "+dirty" : id;
         }
         catch (System.ComponentModel.Win32Exception)
         {
