@@ -39,7 +39,7 @@ public static class RunCommand
         var (prepared, plan) = DevicePlan.Prepare(ExperimentLoader.Load(file, sets), session, kvBlocks, hostPoolGib);
         var target = outDir ?? Path.Combine("results", prepared.Config.Name + "-device");
         var (result, emulated) = RunAndWrite(session, prepared, plan, target);
-        Console.WriteLine($"{result.Metrics.Iterations.Count} forward passes, makespan {result.Summary.MakespanS:F3} s of device time, " +
+        Console.WriteLine($"{result.Metrics.IterationCount} forward passes, makespan {result.Summary.MakespanS:F3} s of device time, " +
                           $"decode throughput {result.Summary.DecodeThroughputTokensPerS:F1} tok/s, median iteration {result.Summary.IterationTimeS.P50 * 1000:F3} ms; wall {result.WallSeconds:F1} s");
         if (emulated > 0) Console.WriteLine($"notice: {emulated} prefetch copies were emulated inside one device");
         Console.WriteLine($"results: {Path.GetFullPath(target)}");

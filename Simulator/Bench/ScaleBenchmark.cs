@@ -46,7 +46,7 @@ public static class ScaleBenchmark
             var watch = Stopwatch.StartNew();
             var result = SingleRun.Execute(prepared);
             watch.Stop();
-            return new Figure(batch, result.Metrics.Iterations.Count, watch.Elapsed.TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated);
+            return new Figure(batch, result.Metrics.IterationCount, watch.Elapsed.TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated);
         }
         finally
         {

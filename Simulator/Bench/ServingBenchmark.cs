@@ -48,7 +48,7 @@ public static class ServingBenchmark
         var result = SingleRun.Execute(prepared);
         watch.Stop();
         using var process = Process.GetCurrentProcess();
-        return new Figure(prepared.Config.Name, prepared.Requests.Length, result.Metrics.Iterations.Count,
+        return new Figure(prepared.Config.Name, prepared.Requests.Length, result.Metrics.IterationCount,
             Units.Seconds(result.Metrics.FinishNs.Max()), watch.Elapsed.TotalSeconds,
             GC.GetTotalAllocatedBytes(precise: true) - allocated, process.PeakWorkingSet64);
     }

@@ -22,6 +22,7 @@ public sealed record ExperimentConfig(
     EngineConfig Engine,
     CostModelConfig CostModel,
     DeploymentConfig Deployment,
+    Metrics.MetricsConfig Metrics,
     [Range(0, long.MaxValue)] long Seed = 0,
     [Range(1, 100_000_000)] int? MaxRequests = null) : IValidatedConfig
 {

@@ -15,8 +15,12 @@ public sealed class MetricsRecorder
     private readonly List<TransferRecord> transfers = [];
     private readonly List<(long TimeNs, int Node, long UsedBytes)> pool = [];
 
-    public MetricsRecorder(IReadOnlyList<RequestSpec> requests, IReadOnlyList<GpuRecord> gpus)
+    private readonly List<double> iterationSeconds = [];
+
+    /// <param name="keepIterations">Keep every pass's record (for iterations.csv); without them only the aggregates the summary needs are kept.</param>
+    public MetricsRecorder(IReadOnlyList<RequestSpec> requests, IReadOnlyList<GpuRecord> gpus, bool keepIterations = true)
     {
+        KeepsIterations = keepIterations;
         Requests = requests;
         Gpus = gpus;
         FirstTokenNs = new long[requests.Count];
@@ -40,7 +44,24 @@ public sealed class MetricsRecorder
     /// <summary>Tokens each request emitted (must end equal to its output length).</summary>
     public int[] TokensEmitted { get; }
 
+    /// <summary>Every pass's record; empty when the recorder does not keep them (<see cref="KeepsIterations"/>).</summary>
     public IReadOnlyList<IterationRecord> Iterations => iterations;
+
+    public bool KeepsIterations { get; }
+
+    /// <summary>Forward passes recorded (kept or not).</summary>
+    public int IterationCount => iterationSeconds.Count;
+
+    /// <summary>Each pass's duration in seconds, in the order recorded.</summary>
+    public IReadOnlyList<double> IterationSeconds => iterationSeconds;
+
+    /// <summary>The most KV blocks any GPU had in use after a pass.</summary>
+    public int PeakKvBlocksUsed { get; private set; }
+
+    /// <summary>Passes of decode-capable GPUs (colocated and decode roles), and how many of them were batch switches.</summary>
+    public int DecodeGpuIterations { get; private set; }
+
+    public int DecodeGpuBatchSwitches { get; private set; }
 
     public IReadOnlyList<TransferRecord> Transfers => transfers;
 
@@ -75,10 +96,18 @@ public sealed class MetricsRecorder
             kvSum += entry.ContextTokens;
             kvMax = Math.Max(kvMax, entry.ContextTokens);
         }
-        iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, batch.Entries.Count, prefill,
-            batch.TokenCount, kvSum, kvMax, cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs,
-            kvBlocksUsed, waiting, batch.Preempted.Count, batch.IsBatchSwitch));
+        if (KeepsIterations)
+            iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, batch.Entries.Count, prefill,
+                batch.TokenCount, kvSum, kvMax, cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs,
+                kvBlocksUsed, waiting, batch.Preempted.Count, batch.IsBatchSwitch));
+        iterationSeconds.Add(Specs.Units.Seconds(cost.DurationNs));
+        PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, kvBlocksUsed);
         var record = Gpus[gpu];
+        if (record.Role != "prefill")
+        {
+            DecodeGpuIterations++;
+            if (batch.IsBatchSwitch) DecodeGpuBatchSwitches++;
+        }
         record.BusyNs += cost.DurationNs;
         record.BubbleNs += cost.BubbleNs;
         record.Iterations++;

@@ -82,28 +82,26 @@ public sealed record RunSummary(
             makespanNs > 0 && decoders.Count > 0 ? decoders.Sum(ns) / ((double)makespanNs * decoders.Count) : 0;
         var busyNs = gpus.Sum(g => (double)g.BusyNs);
         var (poolPeak, poolMean) = PoolOccupancy(metrics, firstArrival, lastFinish);
-        var decoderIds = decoders.Select(g => g.Gpu).ToHashSet();
-        var decodeIterations = metrics.Iterations.Where(it => decoderIds.Contains(it.Gpu)).ToList();
         return new RunSummary(
-            specs.Count, metrics.Finished, generated, metrics.Iterations.Count, metrics.Preemptions.Sum(),
+            specs.Count, metrics.Finished, generated, metrics.IterationCount, metrics.Preemptions.Sum(),
             makespanS,
             makespanS > 0 ? generated / makespanS : 0,
             makespanS > 0 ? metrics.Finished / makespanS : 0,
             Distribution.Of(ttft), Distribution.Of(tpot), Distribution.Of(e2e),
-            Distribution.Of(metrics.Iterations.Select(it => Units.Seconds(it.DurationNs))),
+            Distribution.Of(metrics.IterationSeconds),
             busyNs / Units.NsPerSecond,
             makespanNs > 0 ? busyNs / ((double)makespanNs * gpus.Count) : 0,
             DecodeShare(g => g.BubbleNs),
             DecodeShare(g => g.WaitingForKvNs),
             DecodeShare(g => Math.Max(0, makespanNs - g.BusyNs - g.WaitingForKvNs)),
             kvBlocks,
-            metrics.Iterations.Count == 0 ? 0 : metrics.Iterations.Max(it => it.KvBlocksUsed),
+            metrics.PeakKvBlocksUsed,
             metrics.Transfers.Count,
             metrics.Transfers.Sum(t => (double)t.Bytes) / Units.GiB,
             hostPoolBytes / Units.GiB,
             poolPeak / Units.GiB,
             poolMean / Units.GiB,
-            decodeIterations.Count == 0 ? 0 : decodeIterations.Count(it => it.BatchSwitch) / (double)decodeIterations.Count,
+            metrics.DecodeGpuIterations == 0 ? 0 : metrics.DecodeGpuBatchSwitches / (double)metrics.DecodeGpuIterations,
             gpus.GroupBy(g => g.Role).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
                 g => makespanNs > 0 ? g.Sum(x => (double)x.BusyNs) / ((double)makespanNs * g.Count()) : 0),
             links.GroupBy(l => l.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g =>

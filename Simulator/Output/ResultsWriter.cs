@@ -50,7 +50,9 @@ public static class ResultsWriter
     public static void Write(string dir, RunResult result)
     {
         var (config, workload, metrics, summary) = (result.Run.Config, result.Run.Workload, result.Metrics, result.Summary);
-        if (result.Notes.Count > 0) File.WriteAllLines(Path.Combine(dir, NotesFile), result.Notes);
+        IReadOnlyList<string> notes = metrics.KeepsIterations ? result.Notes
+            : [.. result.Notes, "iterations.csv holds no rows: metrics.iteration_records is false (the summary's iteration statistics cover every pass)"];
+        if (notes.Count > 0) File.WriteAllLines(Path.Combine(dir, NotesFile), notes);
         File.WriteAllText(Path.Combine(dir, ResolvedConfigFile), ConfigWriter.ToYaml(config));
         WriteRequests(Path.Combine(dir, RequestsFile), metrics);
         WriteIterations(Path.Combine(dir, IterationsFile), metrics.Iterations);

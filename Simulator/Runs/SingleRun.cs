@@ -23,7 +23,7 @@ public static class SingleRun
     {
         var wall = Stopwatch.StartNew();
         var gpus = Cluster.Layout(run.Config);
-        var metrics = new MetricsRecorder(run.Requests, gpus);
+        var metrics = new MetricsRecorder(run.Requests, gpus, run.Config.Metrics.IterationRecords);
         var sim = new Simulation();
         var cluster = new Cluster(sim, run, metrics, gpus, backend);
         while (!metrics.AllFinished && sim.PendingEvents > 0)

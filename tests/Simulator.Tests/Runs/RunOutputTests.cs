@@ -63,4 +63,20 @@ public sealed class RunOutputTests
         Assert.True(File.Exists(golden), $"golden file missing: run with UPDATE_GOLDEN=1 to create {golden}");
         Assert.Equal(File.ReadAllText(golden), actual);
     }
+
+    [Fact]
+    public void Without_Iteration_Records_The_Summary_Should_Be_The_Same()
+    {
+        using var dir = new TempDir();
+        var kept = Path.Combine(dir.Path, "kept");
+        var aggregated = Path.Combine(dir.Path, "aggregated");
+        Assert.Equal(ExitCodes.Ok, Run(kept));
+        Assert.Equal(ExitCodes.Ok, Run(aggregated, "--set", "metrics.iteration_records=false"));
+
+        var summary = File.ReadAllText(Path.Combine(kept, ResultsWriter.SummaryJsonFile));
+        Assert.Equal(summary, File.ReadAllText(Path.Combine(aggregated, ResultsWriter.SummaryJsonFile)));
+        Assert.Single(File.ReadAllLines(Path.Combine(aggregated, ResultsWriter.IterationsFile))); // the header only
+        Assert.Contains("iteration_records is false", File.ReadAllText(Path.Combine(aggregated, ResultsWriter.NotesFile)));
+        Assert.True(File.ReadAllLines(Path.Combine(kept, ResultsWriter.IterationsFile)).Length > 100);
+    }
 }
