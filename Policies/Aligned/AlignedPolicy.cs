@@ -27,6 +27,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private readonly List<Request> staged = [];
     private readonly HashSet<Request> previousBatch = new(ReferenceEqualityComparer.Instance);
     private readonly List<Request> picked = [];
+    private readonly HashSet<Request> chosen = new(ReferenceEqualityComparer.Instance);
     private readonly long batchTokenCap = (long)(options.BMax * context.Blocks.TotalBlocks * context.Blocks.BlockSizeTokens);
     private int batchSize;
 
@@ -133,7 +134,8 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
                 if (nowNs - pooled[r].PooledNs > guard * 1e9) { if (!TryPick(r)) break; }
                 else break;
 
-        var chosen = new HashSet<Request>(picked, ReferenceEqualityComparer.Instance);
+        chosen.Clear();
+        chosen.UnionWith(picked);
         bool Offer(Request r)
         {
             if (chosen.Contains(r)) return true;

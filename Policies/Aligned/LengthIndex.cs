@@ -70,20 +70,32 @@ public sealed class LengthIndex
     }
 
     /// <summary>Requests in the node's range in ascending length, FIFO within a length.</summary>
-    public IEnumerable<Request> InNode(int node)
-    {
-        if (counts[node] == 0) yield break;
-        if (node >= Leaves)
-        {
-            foreach (var request in leaves[node - Leaves]) yield return request;
-            yield break;
-        }
-        foreach (var request in InNode(2 * node)) yield return request;
-        foreach (var request in InNode(2 * node + 1)) yield return request;
-    }
+    public IEnumerable<Request> InNode(int node) => Walk(node, ascending: true);
 
     /// <summary>Requests of the node's parent range that are outside the node itself (its sibling's), nearest lengths first.</summary>
-    public IEnumerable<Request> Sibling(int node) => (node & 1) == 0 ? InNode(node + 1) : InNode(node - 1).Reverse();
+    public IEnumerable<Request> Sibling(int node) => (node & 1) == 0 ? Walk(node + 1, ascending: true) : Walk(node - 1, ascending: false);
+
+    /// <summary>
+    /// The node's requests leaf by leaf, jumping over empty stretches through the counts (one iterator, no
+    /// recursion): ascending lengths with FIFO order within a length, or the exact reverse.
+    /// </summary>
+    private IEnumerable<Request> Walk(int node, bool ascending)
+    {
+        if (counts[node] == 0) yield break;
+        var (lo, hi) = Range(node);
+        var (first, last) = (lo - 1, hi - 1); // leaf indices
+        var leaf = NextNonEmpty(ascending ? first : last, up: ascending);
+        while (leaf is { } at && at >= first && at <= last)
+        {
+            var list = leaves[at];
+            if (ascending)
+                for (var n = list.First; n is not null; n = n.Next) yield return n.Value;
+            else
+                for (var n = list.Last; n is not null; n = n.Previous) yield return n.Value;
+            if (ascending ? at == last : at == first) yield break;
+            leaf = NextNonEmpty(ascending ? at + 1 : at - 1, up: ascending);
+        }
+    }
 
     /// <summary>The request whose length is nearest to <paramref name="length"/> (the shorter on ties), or null.</summary>
     public Request? Nearest(int length)

@@ -55,7 +55,7 @@ public static class RunCommand
         DeviceBackend? backend = null;
         try
         {
-            var result = SingleRun.Execute(prepared, backend: (sim, _, _) => backend = new DeviceBackend(session, prepared, sim, plan.Gpus, plan.HostPoolBytes));
+            var result = SingleRun.Execute(prepared, backend: (sim, _) => backend = new DeviceBackend(session, prepared, sim, plan.Gpus, plan.HostPoolBytes));
             ResultsFolder.WriteAtomically(target, dir =>
             {
                 ResultsWriter.Write(dir, result);

@@ -61,7 +61,8 @@ public sealed class TransferFabric(Simulation sim)
         {
             var moved = Math.Min(flow.Remaining, flow.Rate * dt);
             flow.Remaining -= moved;
-            foreach (var link in flow.Path.Links) link.BytesCarried += moved;
+            var links = flow.Path.Links;
+            for (var i = 0; i < links.Count; i++) links[i].BytesCarried += moved;
         }
     }
 
@@ -72,7 +73,8 @@ public sealed class TransferFabric(Simulation sim)
         {
             if (flows[i].Remaining > 0.5) continue;
             var flow = flows[i];
-            foreach (var link in flow.Path.Links) link.BytesCarried += flow.Remaining;
+            var links = flow.Path.Links;
+            for (var l = 0; l < links.Count; l++) links[l].BytesCarried += flow.Remaining;
             flows.RemoveAt(i);
             flow.Done.Succeed();
         }
@@ -95,8 +97,10 @@ public sealed class TransferFabric(Simulation sim)
         foreach (var flow in flows)
         {
             flow.Fixed = false;
-            foreach (var link in flow.Path.Links)
+            var links = flow.Path.Links;
+            for (var i = 0; i < links.Count; i++)
             {
+                var link = links[i];
                 if (link.Unfixed == 0)
                 {
                     link.Spare = link.BytesPerNs;
@@ -119,10 +123,11 @@ public sealed class TransferFabric(Simulation sim)
                 flow.Fixed = true;
                 flow.Rate = share;
                 left--;
-                foreach (var link in flow.Path.Links)
+                var links = flow.Path.Links;
+                for (var i = 0; i < links.Count; i++)
                 {
-                    link.Spare -= share;
-                    link.Unfixed--;
+                    links[i].Spare -= share;
+                    links[i].Unfixed--;
                 }
             }
         }

@@ -27,7 +27,6 @@ public sealed class Cluster
     private readonly Simulation sim;
     private readonly PreparedRun run;
     private readonly MetricsRecorder metrics;
-    private readonly TransferFabric fabric;
     private readonly List<Node> nodes = [];
     private readonly Dictionary<GpuWorker, Node> nodeOf = [];
     /// <summary>Where a handed-off request's KV is: on a prefill GPU, or (null) in its node's host pool.</summary>
@@ -45,12 +44,12 @@ public sealed class Cluster
         this.sim = sim;
         this.run = run;
         this.metrics = metrics;
-        fabric = new TransferFabric(sim);
         var config = run.Config;
         var roles = config.Deployment.Roles();
         var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel, run.Calibration);
         CostModel = costModel;
-        backend = backendFactory?.Invoke(sim, fabric, costModel) ?? new ModelledBackend(costModel, fabric);
+        backend = backendFactory?.Invoke(sim, costModel)
+                  ?? new ModelledBackend(costModel, Enumerable.Range(0, config.Deployment.Nodes).Select(_ => new TransferFabric(sim)).ToList());
         for (var n = 0; n < config.Deployment.Nodes; n++)
         {
             var node = new Node(n, new NodeLinks(config.Node, roles.Count, config.Deployment.Nodes > 1 ? $"node{n}-" : ""),

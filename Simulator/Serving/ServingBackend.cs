@@ -42,13 +42,17 @@ public interface IServingBackend
     SimEvent Move(KvMove move);
 }
 
-/// <summary>The simulator's backend: the cost model's estimate; transfers sharing the links max-min fairly.</summary>
-public sealed class ModelledBackend(ForwardCostModel costModel, TransferFabric fabric) : IServingBackend
+/// <summary>
+/// The simulator's backend: the cost model's estimate; transfers sharing the links max-min fairly,
+/// one fabric per node (nodes share no link, so their flows are shared out separately, and a
+/// transfer's start or end recomputes only its node's rates).
+/// </summary>
+public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<TransferFabric> fabrics) : IServingBackend
 {
     public IterationCost Forward(GpuWorker gpu, ForwardBatch batch) => costModel.Estimate(batch);
 
-    public SimEvent Move(KvMove move) => fabric.Transfer(move.Bytes, move.Path);
+    public SimEvent Move(KvMove move) => fabrics[move.Node].Transfer(move.Bytes, move.Path);
 }
 
-/// <summary>Builds a run's backend from its simulation and the links' fabric (the default builds <see cref="ModelledBackend"/>).</summary>
-public delegate IServingBackend BackendFactory(Simulation sim, TransferFabric fabric, ForwardCostModel costModel);
+/// <summary>Builds a run's backend from its simulation and cost model (the default builds <see cref="ModelledBackend"/>).</summary>
+public delegate IServingBackend BackendFactory(Simulation sim, ForwardCostModel costModel);
