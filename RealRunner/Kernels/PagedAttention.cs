@@ -20,7 +20,6 @@ public sealed class PagedAttention
 {
     public const int MaxGroup = 128;
 
-    private readonly Accelerator accelerator;
     private readonly Action<AcceleratorStream, KernelConfig, AttentionArgs, ArrayView<float>, ArrayView<Half>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
         ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> attend;
     private readonly Action<AcceleratorStream, Index1D, AttentionArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> reduce;
@@ -30,7 +29,6 @@ public sealed class PagedAttention
     /// <param name="grouped">The grouped kernels (default on CUDA) or the flat one (default on the CPU accelerator).</param>
     public PagedAttention(Accelerator accelerator, bool? grouped = null)
     {
-        this.accelerator = accelerator;
         Grouped = grouped ?? accelerator.AcceleratorType == AcceleratorType.Cuda;
         flat = accelerator.LoadAutoGroupedKernel<Index1D, AttentionArgs, ArrayView<float>, ArrayView<Half>, ArrayView<int>, ArrayView<int>, ArrayView<int>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(FlatKernel);

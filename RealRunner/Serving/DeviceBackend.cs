@@ -49,7 +49,6 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
         layout = new KvLayout(model.Layers, model.KvHeads, model.HeadDim, run.Memory.BlockSizeTokens);
         maxBlocksPerSeq = (run.Requests.Max(r => r.PromptTokens + r.OutputTokens) + layout.BlockSize - 1) / layout.BlockSize;
         splitKvTokens = run.Config.CostModel.AttentionKernel == AttentionKernel.SplitKv ? run.Config.CostModel.SplitKvPartitionTokens : 0;
-        Session = session;
         foreach (var accelerator in session.Accelerators)
         {
             var s = new DeviceStreams(accelerator);
@@ -77,8 +76,6 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
             models[store.Accelerator].Run(store, new ForwardPlan(1, 1, [0, 0], [0, 1], tables, 1, 1), maxBlocksPerSeq, splitKvTokens);
         }
     }
-
-    public DeviceSession Session { get; }
 
     /// <summary>Copies of the prefetch path that ran inside one device (staging buffer and a second stream) instead of between two.</summary>
     public int EmulatedPeerCopies { get; private set; }

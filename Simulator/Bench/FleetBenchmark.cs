@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Simulator.Config;
 using Simulator.Runs;
 
 namespace Simulator.Bench;
@@ -13,13 +12,12 @@ public static class FleetBenchmark
 {
     public static ServingBenchmark.Figure Measure(string policy, int requests)
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"alignedserve-fleet-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, "fleet.yaml");
         var deployment = policy == "aligned"
             ? "{ nodes: 16, gpus: [{ role: prefill, count: 4 }, { role: decode, count: 4 }], handoff: host_pool }"
             : "{ nodes: 16, gpus: [{ role: colocated, count: 8 }] }";
-        File.WriteAllText(path, $$"""
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        var prepared = ServingBenchmark.Prepare($$"""
             name: fleet-{{policy}}
             seed: 11
             model: opt-13b
@@ -34,20 +32,10 @@ public static class FleetBenchmark
               output: { dist: lognormal, median: 150, sigma: 0.8, min: 4, max: 1000 }
             metrics: { iteration_records: false }   # a fleet run keeps aggregates, not 100 bytes per pass
             """);
-        try
-        {
-            var allocated = GC.GetTotalAllocatedBytes(precise: true);
-            var watch = Stopwatch.StartNew();
-            var prepared = PreparedRun.From(ExperimentLoader.Load(path, [], catalog: Catalog.Shipped()));
-            var result = SingleRun.Execute(prepared);
-            watch.Stop();
-            using var process = Process.GetCurrentProcess();
-            return new ServingBenchmark.Figure(prepared.Config.Name, requests, result.Metrics.IterationCount, result.Summary.MakespanS,
-                watch.Elapsed.TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated, process.PeakWorkingSet64);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var result = SingleRun.Execute(prepared);
+        watch.Stop();
+        using var process = Process.GetCurrentProcess();
+        return new ServingBenchmark.Figure(prepared.Config.Name, requests, result.Metrics.IterationCount, result.Summary.MakespanS,
+            watch.Elapsed.TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated, process.PeakWorkingSet64);
     }
 }

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Simulator.Config;
-using Simulator.Runs;
-
 namespace Simulator.Bench;
 
 /// <summary>
@@ -21,10 +17,7 @@ public static class ScaleBenchmark
 
     public static Figure Measure(int batch, int outputTokens = 400)
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"alignedserve-scale-{Environment.ProcessId}");
-        Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, $"scale-{batch}.yaml");
-        File.WriteAllText(path, $$"""
+        var prepared = ServingBenchmark.Prepare($$"""
             name: scale-{{batch}}
             model: opt-6.7b
             node: dgx-h100
@@ -37,20 +30,7 @@ public static class ScaleBenchmark
               output: { dist: fixed, value: {{outputTokens}} }
             engine: { block_size_tokens: 16, kv_blocks: {{batch * ((16 + outputTokens) / 16 + 2)}} }
             """);
-        try
-        {
-            var prepared = PreparedRun.From(ExperimentLoader.Load(path, [], catalog: Catalog.Shipped()));
-            ServingBenchmark.WarmUp(prepared);
-            GC.Collect();
-            var allocated = GC.GetTotalAllocatedBytes(precise: true);
-            var watch = Stopwatch.StartNew();
-            var result = SingleRun.Execute(prepared);
-            watch.Stop();
-            return new Figure(batch, result.Metrics.IterationCount, watch.Elapsed.TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocated);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        var f = ServingBenchmark.Measure(prepared);
+        return new Figure(batch, f.Iterations, f.WallS, f.AllocatedBytes);
     }
 }

@@ -17,12 +17,6 @@ public static class ServingBenchmark
         public double RequestsPerS => Requests / WallS;
     }
 
-    /// <summary>
-    /// Warms the JIT until the code is steady (tiered compilation promotes hot methods to optimized,
-    /// profile-guided code in the background: one warm-up run is not enough; measured here, the second
-    /// run of a process was 3x slower than the fifth), then measures one run (no results written).
-    /// See <see cref="WarmUp"/>.
-    /// </summary>
     /// <summary>Runs the experiment until at least a second of warm-up has passed and two successive runs agree within 5% (at most 200 runs).</summary>
     public static void WarmUp(PreparedRun prepared)
     {
@@ -38,9 +32,18 @@ public static class ServingBenchmark
         }
     }
 
-    public static Figure Measure(string experimentPath, IReadOnlyList<string> sets)
+    /// <summary>
+    /// Warms the JIT until the code is steady (tiered compilation promotes hot methods to optimized,
+    /// profile-guided code in the background: one warm-up run is not enough; measured here, the second
+    /// run of a process was 3x slower than the fifth), then measures one run (no results written).
+    /// See <see cref="WarmUp"/>.
+    /// </summary>
+    public static Figure Measure(string experimentPath, IReadOnlyList<string> sets) =>
+        Measure(PreparedRun.From(ExperimentLoader.Load(experimentPath, sets)));
+
+    /// <inheritdoc cref="Measure(string, IReadOnlyList{string})"/>
+    public static Figure Measure(PreparedRun prepared)
     {
-        var prepared = PreparedRun.From(ExperimentLoader.Load(experimentPath, sets));
         WarmUp(prepared);
         GC.Collect();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -51,5 +54,20 @@ public static class ServingBenchmark
         return new Figure(prepared.Config.Name, prepared.Requests.Length, result.Metrics.IterationCount,
             Units.Seconds(result.Metrics.FinishNs.Max()), watch.Elapsed.TotalSeconds,
             GC.GetTotalAllocatedBytes(precise: true) - allocated, process.PeakWorkingSet64);
+    }
+
+    /// <summary>Prepares a generated experiment (YAML text, the shipped catalogs) through a temporary file, removed once loaded.</summary>
+    public static PreparedRun Prepare(string yaml)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"alignedserve-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, yaml);
+        try
+        {
+            return PreparedRun.From(ExperimentLoader.Load(path, [], catalog: Catalog.Shipped()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -101,27 +101,47 @@ public sealed class CalibratedCosts
 
         private static double[] Point(int batch, double mean, double max) => [Math.Log(batch), Math.Log(mean), Math.Log(Math.Max(1, max / mean))];
 
+        /// <summary>Called for every priced pass: no allocation, one scan keeping the nearest samples.</summary>
         public double? Factor(int batch, double mean, double max)
         {
-            var x = Point(batch, mean, max);
+            double x0 = Math.Log(batch), x1 = Math.Log(mean), x2 = Math.Log(Math.Max(1, max / mean));
             const double slack = 1e-9;
-            if (x[0] < lo[0] - slack || x[0] > hi[0] + slack || x[1] < lo[1] - slack || x[1] > hi[1] + slack || x[2] > hi[2] + 0.05)
+            if (x0 < lo[0] - slack || x0 > hi[0] + slack || x1 < lo[1] - slack || x1 > hi[1] + slack || x2 > hi[2] + 0.05)
             {
                 misses++;
                 return null;
             }
             hits++;
-            var nearest = points.Select(p => (p.Factor, Distance: Enumerable.Range(0, 3).Sum(i => Square((x[i] - p.X[i]) / Math.Max(hi[i] - lo[i], 0.1)))))
-                .OrderBy(p => p.Distance).Take(Neighbours).ToArray();
-            if (nearest[0].Distance < 1e-12) return nearest[0].Factor;
-            double weights = 0, sum = 0;
-            foreach (var (factor, distance) in nearest)
+            Span<double> bestDistance = stackalloc double[Neighbours];
+            Span<double> bestFactor = stackalloc double[Neighbours];
+            bestDistance.Fill(double.PositiveInfinity);
+            double s0 = Width(0), s1 = Width(1), s2 = Width(2);
+            foreach (var (p, factor) in points)
             {
-                weights += 1 / distance;
-                sum += factor / distance;
+                var distance = Square((x0 - p[0]) / s0) + Square((x1 - p[1]) / s1) + Square((x2 - p[2]) / s2);
+                // Insert into the sorted nearest list (ties keep the earlier sample first, as a stable sort would).
+                var at = Neighbours;
+                while (at > 0 && distance < bestDistance[at - 1]) at--;
+                if (at == Neighbours) continue;
+                for (var k = Neighbours - 1; k > at; k--)
+                {
+                    bestDistance[k] = bestDistance[k - 1];
+                    bestFactor[k] = bestFactor[k - 1];
+                }
+                bestDistance[at] = distance;
+                bestFactor[at] = factor;
+            }
+            if (bestDistance[0] < 1e-12) return bestFactor[0];
+            double weights = 0, sum = 0;
+            for (var k = 0; k < Neighbours && !double.IsPositiveInfinity(bestDistance[k]); k++)
+            {
+                weights += 1 / bestDistance[k];
+                sum += bestFactor[k] / bestDistance[k];
             }
             return sum / weights;
         }
+
+        private double Width(int i) => Math.Max(hi[i] - lo[i], 0.1);
 
         public string? Report() => misses == 0 ? null
             : $"{misses} of {hits + misses} {name} attention evaluations fell outside its table (batch {Math.Exp(lo[0]):0}-{Math.Exp(hi[0]):0}, mean KV {Math.Exp(lo[1]):0}-{Math.Exp(hi[1]):0} tokens, max/mean up to {Math.Exp(hi[2]):0.#})";

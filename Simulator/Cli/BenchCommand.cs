@@ -98,21 +98,12 @@ public static class BenchCommand
     /// <summary>A small generated experiment (no files from the repository needed), for the smoke test of the suite.</summary>
     private static void QuickServing(BenchRecord? record)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"alignedserve-bench-{Environment.ProcessId}.yaml");
-        File.WriteAllText(path, RunsTemplate);
-        try
-        {
-            var f = ServingBenchmark.Measure(path, []);
-            Print("(a) quick", f);
-            record?.Add("serving/quick", Figures(f));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        var f = ServingBenchmark.Measure(ServingBenchmark.Prepare(QuickExperiment));
+        Print("(a) quick", f);
+        record?.Add("serving/quick", Figures(f));
     }
 
-    private const string RunsTemplate = """
+    private const string QuickExperiment = """
         name: bench-quick
         model: opt-6.7b
         node: dgx-h100

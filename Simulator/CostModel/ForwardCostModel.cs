@@ -32,7 +32,6 @@ public sealed class ForwardCostModel
     private readonly AttentionBlocks blocks;
     private readonly AttentionBlocks rows;
     private readonly CalibratedCosts? calibrated;
-    private readonly List<int> decodeLengths = [];
 
     public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config, CalibrationTables? calibration = null)
     {
@@ -63,24 +62,39 @@ public sealed class ForwardCostModel
         double tokens = 0, prefillNs = 0;
         blocks.Clear();
         rows.Clear();
-        decodeLengths.Clear();
         var entries = batch.Entries;
         var prefillRows = calibrated?.PrefillAsRows == true;
+        var meanLengths = config.AttentionLengths == AttentionLengths.Mean;
+        int decodes = 0, decodeMax = 0;
+        long decodeSum = 0;
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
             tokens += entry.NewTokens;
-            if (entry.NewTokens == 1) decodeLengths.Add(entry.ContextTokens);
+            if (entry.NewTokens == 1)
+            {
+                decodes++;
+                decodeSum += entry.ContextTokens;
+                decodeMax = Math.Max(decodeMax, entry.ContextTokens);
+                if (!meanLengths) blocks.Add(entry.ContextTokens);
+            }
             else if (prefillRows)
                 for (var p = entry.ContextTokens - entry.NewTokens; p < entry.ContextTokens; p++) rows.Add(p + 1);
             else prefillNs += PrefillAttentionNsPerLayer(entry);
         }
-        var (decodeMean, decodeMax) = AddDecodeBlocks();
+        var decodeMean = decodes == 0 ? 0 : (double)decodeSum / decodes;
+        if (meanLengths && decodes > 0)
+        {
+            // The batch-mean model: every decode request at the mean length, blind to a long outlier.
+            var at = (int)Math.Round(decodeMean);
+            for (var i = 0; i < decodes; i++) blocks.Add(at);
+        }
+        var spreadMax = meanLengths ? decodeMean : decodeMax; // the table lookup sees no spread in the batch-mean model
 
         var denseNs = calibrated?.DenseNs(tokens)
                       ?? Math.Max(model.LayerWeightBytes / gpu.HbmBytesPerNs, 2 * tokens * model.ParamsPerLayer / gpu.FlopsPerNs);
         var (attentionNs, balancedNs) = AttentionNsPerLayer();
-        if (blocks.BlockCount > 0 && calibrated?.AttentionFactor(config.AttentionKernel, decodeLengths.Count, decodeMean, decodeMax) is { } factor)
+        if (blocks.BlockCount > 0 && calibrated?.AttentionFactor(config.AttentionKernel, decodes, decodeMean, spreadMax) is { } factor)
         {
             attentionNs *= factor;
             balancedNs *= factor;
@@ -100,28 +114,6 @@ public sealed class ForwardCostModel
         var overhead = Round(overheadNs);
         var bubble = Round(model.Layers * (attentionNs - balancedNs));
         return new IterationCost(dense + attention + prefill + overhead, dense, attention, prefill, overhead, Math.Max(0, Math.Min(bubble, attention)));
-    }
-
-    /// <summary>The decode requests' blocks, at their own lengths or all at the mean; returns the mean and max length for the table lookup.</summary>
-    private (double Mean, double Max) AddDecodeBlocks()
-    {
-        if (decodeLengths.Count == 0) return (0, 0);
-        long sum = 0;
-        var max = 0;
-        foreach (var length in decodeLengths)
-        {
-            sum += length;
-            max = Math.Max(max, length);
-        }
-        var mean = (double)sum / decodeLengths.Count;
-        if (config.AttentionLengths == AttentionLengths.Mean)
-        {
-            var at = (int)Math.Round(mean);
-            foreach (var _ in decodeLengths) blocks.Add(at);
-            return (mean, mean);
-        }
-        foreach (var length in decodeLengths) blocks.Add(length);
-        return (mean, max);
     }
 
     /// <summary>Prefill tokens as causal rows through the decode-attention kernel (a calibration of RealRunner's engine says so).</summary>

@@ -16,6 +16,7 @@ public sealed class MetricsRecorder
     private readonly List<(long TimeNs, int Node, long UsedBytes)> pool = [];
 
     private readonly List<double> iterationSeconds = [];
+    private readonly bool[] decodeCapable;
 
     /// <param name="keepIterations">Keep every pass's record (for iterations.csv); without them only the aggregates the summary needs are kept.</param>
     public MetricsRecorder(IReadOnlyList<RequestSpec> requests, IReadOnlyList<GpuRecord> gpus, bool keepIterations = true)
@@ -23,6 +24,7 @@ public sealed class MetricsRecorder
         KeepsIterations = keepIterations;
         Requests = requests;
         Gpus = gpus;
+        decodeCapable = gpus.Select(g => g.Role != "prefill").ToArray();
         FirstTokenNs = new long[requests.Count];
         FinishNs = new long[requests.Count];
         Preemptions = new int[requests.Count];
@@ -103,7 +105,7 @@ public sealed class MetricsRecorder
         iterationSeconds.Add(Specs.Units.Seconds(cost.DurationNs));
         PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, kvBlocksUsed);
         var record = Gpus[gpu];
-        if (record.Role != "prefill")
+        if (decodeCapable[gpu])
         {
             DecodeGpuIterations++;
             if (batch.IsBatchSwitch) DecodeGpuBatchSwitches++;

@@ -155,17 +155,23 @@ public sealed class Cluster
 
     private IEnumerable<SimEvent> ToHostPool(Request request, GpuWorker prefill, GpuWorker decode, Node node)
     {
+        foreach (var step in CopyToHost(request, prefill, node, "gpu_to_host")) yield return step;
+        prefill.Policy.Release(request);
+        prefill.Wake();
+        decode.Policy.EnqueuePrefilled(request);
+        decode.Wake();
+    }
+
+    /// <summary>Takes room in the node's host pool and copies the request's KV there from <paramref name="gpu"/>; its KV then lives in the pool.</summary>
+    private IEnumerable<SimEvent> CopyToHost(Request request, GpuWorker gpu, Node node, string kind)
+    {
         var bytes = KvBytes(request);
         var asked = sim.Now;
         yield return node.Pool.Put(bytes);
         metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
-        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, prefill, null, node.Index, node.Links.GpuToHost(prefill.Record.LocalIndex)));
-        metrics.Transfer(new TransferRecord(request.Id, "gpu_to_host", Name(prefill), $"host{node.Index}", bytes, asked, sim.Now));
-        prefill.Policy.Release(request);
-        prefill.Wake();
+        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, gpu, null, node.Index, node.Links.GpuToHost(gpu.Record.LocalIndex)));
+        metrics.Transfer(new TransferRecord(request.Id, kind, Name(gpu), $"host{node.Index}", bytes, asked, sim.Now));
         kvHome[request] = null;
-        decode.Policy.EnqueuePrefilled(request);
-        decode.Wake();
     }
 
     /// <summary>A policy preempted a request by swap: copy its KV into the node's host pool.</summary>
@@ -173,14 +179,7 @@ public sealed class Cluster
 
     private IEnumerable<SimEvent> SwapOutProcess(Request request, GpuWorker gpu)
     {
-        var node = nodeOf[gpu];
-        var bytes = KvBytes(request);
-        var asked = sim.Now;
-        yield return node.Pool.Put(bytes);
-        metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
-        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, gpu, null, node.Index, node.Links.GpuToHost(gpu.Record.LocalIndex)));
-        metrics.Transfer(new TransferRecord(request.Id, "swap_out", Name(gpu), $"host{node.Index}", bytes, asked, sim.Now));
-        kvHome[request] = null;
+        foreach (var step in CopyToHost(request, gpu, nodeOf[gpu], "swap_out")) yield return step;
         gpu.Policy.SwappedOut(request);
         gpu.Wake();
     }

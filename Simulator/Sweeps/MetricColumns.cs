@@ -39,9 +39,6 @@ public static class MetricColumns
         return metrics;
     }
 
-    /// <summary>The metrics of one run in a stable order (as read; the dictionary keeps insertion order).</summary>
-    public static IEnumerable<string> ReadOrder(IReadOnlyDictionary<string, double> metrics) => metrics.Keys;
-
     private static List<string> BuildFixed()
     {
         var names = new List<string>();

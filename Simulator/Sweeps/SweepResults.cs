@@ -64,7 +64,7 @@ public static class SweepResults
         var order = MetricColumns.Fixed.Where(present.Contains).ToList();
         var seen = order.ToHashSet();
         foreach (var run in runs)
-            foreach (var name in MetricColumns.ReadOrder(run.Metrics))
+            foreach (var name in run.Metrics.Keys) // in the order read (the dictionary keeps insertion order)
                 if (seen.Add(name)) order.Add(name);
         return order;
     }
