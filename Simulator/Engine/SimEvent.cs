@@ -80,6 +80,19 @@ public class SimEvent
         Trigger(error, 0, priority);
     }
 
+    /// <summary>
+    /// Makes a processed event alive again, for an event its one owner reuses instead of allocating a
+    /// new one each time (<see cref="Timeout.Restart"/>); nobody else may still hold it.
+    /// </summary>
+    private protected void Reset()
+    {
+        if (State != EventState.Processed)
+            throw new InvalidOperationException($"{GetType().Name} can be reused only after it was processed (it is {State}).");
+        State = EventState.Alive;
+        Error = null;
+        IsDefused = false;
+    }
+
     /// <summary>Marks the event triggered and schedules it after <paramref name="delayNs"/>.</summary>
     protected void Trigger(Exception? error, long delayNs, int priority)
     {

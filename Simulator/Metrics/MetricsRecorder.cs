@@ -11,11 +11,11 @@ namespace Simulator.Metrics;
 /// </summary>
 public sealed class MetricsRecorder
 {
-    private readonly List<IterationRecord> iterations = [];
+    private readonly ChunkedList<IterationRecord> iterations = new();
     private readonly List<TransferRecord> transfers = [];
     private readonly List<(long TimeNs, int Node, long UsedBytes)> pool = [];
 
-    private readonly List<double> iterationSeconds = [];
+    private readonly ChunkedList<long> iterationNs = new();
     private readonly bool[] decodeCapable;
 
     /// <param name="keepIterations">Keep every pass's record (for iterations.csv); without them only the aggregates the summary needs are kept.</param>
@@ -52,10 +52,10 @@ public sealed class MetricsRecorder
     public bool KeepsIterations { get; }
 
     /// <summary>Forward passes recorded (kept or not).</summary>
-    public int IterationCount => iterationSeconds.Count;
+    public int IterationCount => iterationNs.Count;
 
-    /// <summary>Each pass's duration in seconds, in the order recorded.</summary>
-    public IReadOnlyList<double> IterationSeconds => iterationSeconds;
+    /// <summary>Each pass's duration in nanoseconds, in the order recorded.</summary>
+    public IReadOnlyList<long> IterationNs => iterationNs;
 
     /// <summary>The most KV blocks any GPU had in use after a pass.</summary>
     public int PeakKvBlocksUsed { get; private set; }
@@ -102,7 +102,7 @@ public sealed class MetricsRecorder
             iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, batch.Entries.Count, prefill,
                 batch.TokenCount, kvSum, kvMax, cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs,
                 kvBlocksUsed, waiting, batch.Preempted.Count, batch.IsBatchSwitch));
-        iterationSeconds.Add(Specs.Units.Seconds(cost.DurationNs));
+        iterationNs.Add(cost.DurationNs);
         PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, kvBlocksUsed);
         var record = Gpus[gpu];
         if (decodeCapable[gpu])
@@ -122,10 +122,11 @@ public sealed class MetricsRecorder
 
     public void Transfer(TransferRecord record) => transfers.Add(record);
 
-    /// <summary>Wall-clock time of each policy decision, in microseconds (measured, so not deterministic).</summary>
-    public List<double> SchedulingUs { get; } = [];
+    /// <summary>Wall-clock times of the policy decisions (measured, so not deterministic).</summary>
+    public DecisionTimes Scheduling { get; } = new();
 
-    public void SchedulingTook(TimeSpan elapsed) => SchedulingUs.Add(elapsed.TotalMicroseconds);
+    /// <summary>A policy decision took <paramref name="stopwatchTicks"/>.</summary>
+    public void SchedulingTook(long stopwatchTicks) => Scheduling.Add(stopwatchTicks);
 
     public void PoolChanged(long nowNs, int node, long usedBytes) => pool.Add((nowNs, node, usedBytes));
 }

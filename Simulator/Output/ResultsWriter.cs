@@ -37,9 +37,6 @@ public static class ResultsWriter
     /// <summary>The files of a run that hold wall-clock measurements; every other file is byte-identical for the same config and seed.</summary>
     public static IReadOnlyList<string> WallClockFiles { get; } = [TimingFile, SchedulingHistogramFile];
 
-    /// <summary>Buckets per decade of the scheduling histogram (bucket width about 12%).</summary>
-    private const int BucketsPerDecade = 20;
-
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -65,32 +62,20 @@ public static class ResultsWriter
             t => [t.Request, t.Kind, t.From, t.To, t.Bytes, Units.Seconds(t.StartNs), Units.Seconds(t.EndNs)]);
         CsvTable.Write(Path.Combine(dir, PoolFile), ["time_s", "node", "used_bytes"], metrics.PoolSamples,
             p => [Units.Seconds(p.TimeNs), p.Node, p.UsedBytes]);
-        var decisions = metrics.SchedulingUs;
+        var decisions = metrics.Scheduling;
         var timing = new
         {
-            note = "wall-clock measurements on the simulating machine; not deterministic",
+            note = "wall-clock measurements on the simulating machine; not deterministic; decision percentiles are upper bounds of scheduling_histogram.csv's buckets (within 12%)",
             simulation_wall_s = result.WallSeconds,
-            scheduling_us = Distribution.Of(decisions),
-            scheduling_max_us = decisions.Count > 0 ? decisions.Max() : 0,
-            scheduling_under_5ms_share = decisions.Count > 0 ? decisions.Count(x => x < 5000) / (double)decisions.Count : 1,
+            scheduling_us = decisions.Summary(),
+            scheduling_max_us = decisions.MaxUs,
+            scheduling_under_5ms_share = decisions.Count > 0 ? decisions.Under5Ms / (double)decisions.Count : 1,
         };
         File.WriteAllText(Path.Combine(dir, TimingFile), JsonSerializer.Serialize(timing, Json) + "\n");
-        CsvTable.Write(Path.Combine(dir, SchedulingHistogramFile), ["upper_us", "decisions"], Histogram(decisions), b => [b.Upper, b.Count]);
+        CsvTable.Write(Path.Combine(dir, SchedulingHistogramFile), ["upper_us", "decisions"], decisions.Histogram(), b => [b.UpperUs, b.Count]);
         var header = new RunHeader(config.Name, config.Policy.Name, config.Model.Name, config.Node.Gpu.Name, config.Seed);
         File.WriteAllText(Path.Combine(dir, SummaryJsonFile), JsonSerializer.Serialize(new { run = header, workload, summary }, Json) + "\n");
         CsvTable.Write(Path.Combine(dir, SummaryCsvFile), ["metric", "value"], Flatten(header, workload, summary), kv => [kv.Key, kv.Value]);
-    }
-
-    /// <summary>Decisions per log-spaced bucket (upper bound 10^(k/20) us), empty buckets left out.</summary>
-    public static IReadOnlyList<(double Upper, long Count)> Histogram(IReadOnlyList<double> microseconds)
-    {
-        var counts = new SortedDictionary<int, long>();
-        foreach (var us in microseconds)
-        {
-            var k = (int)Math.Ceiling(Math.Log10(Math.Max(us, 1e-3)) * BucketsPerDecade - 1e-9);
-            counts[k] = counts.GetValueOrDefault(k) + 1;
-        }
-        return counts.Select(kv => (Math.Pow(10, kv.Key / (double)BucketsPerDecade), kv.Value)).ToList();
     }
 
     private sealed record RunHeader(string Experiment, string Policy, string Model, string Gpu, long Seed);

@@ -18,6 +18,7 @@ public sealed class GpuWorker
     private readonly MetricsRecorder metrics;
     private readonly Cluster cluster;
     private SimEvent? wake;
+    private Engine.Timeout? passEnd;
 
     public GpuWorker(Simulation sim, GpuRecord record, GpuRole role, IBatchPolicy policy, KvBlockManager blocks,
         IServingBackend backend, MetricsRecorder metrics, Cluster cluster)
@@ -57,7 +58,7 @@ public sealed class GpuWorker
         {
             var decisionStart = Stopwatch.GetTimestamp();
             var batch = Policy.Schedule(sim.Now);
-            metrics.SchedulingTook(Stopwatch.GetElapsedTime(decisionStart));
+            metrics.SchedulingTook(Stopwatch.GetTimestamp() - decisionStart);
             foreach (var victim in batch.SwapOuts) cluster.SwapOut(victim, this);
             foreach (var pull in batch.Pulls) cluster.Pull(pull, this);
             if (batch.IsEmpty)
@@ -76,7 +77,8 @@ public sealed class GpuWorker
             }
             var cost = backend.Forward(this, batch);
             var start = sim.Now;
-            yield return sim.Timeout(cost.DurationNs);
+            // One timeout per GPU, restarted each pass: no allocation per pass.
+            yield return passEnd = passEnd is null ? sim.Timeout(cost.DurationNs) : passEnd.Restart(cost.DurationNs);
             for (var i = 0; i < batch.Entries.Count; i++)
             {
                 var entry = batch.Entries[i];

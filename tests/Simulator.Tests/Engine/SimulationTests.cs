@@ -39,6 +39,33 @@ public sealed class SimulationTests
     }
 
     [Fact]
+    public void A_Restarted_Timeout_Should_Fire_Again_At_Its_New_Time_And_Only_Once_Processed()
+    {
+        // Given a process that waits on one timeout object four times, with growing delays
+        var sim = new Simulation();
+        var wakes = new List<long>();
+        Simulator.Engine.Timeout? step = null;
+        IEnumerable<SimEvent> Loop()
+        {
+            for (var i = 1; i <= 4; i++)
+            {
+                yield return step = step is null ? sim.Timeout(i) : step.Restart(i);
+                wakes.Add(sim.Now);
+            }
+        }
+        sim.Process(Loop());
+
+        // When
+        sim.Run();
+
+        // Then it woke at 1, 1+2, 3+3, 6+4, and restarting a timeout still queued is refused
+        Assert.Equal([1L, 3, 6, 10], wakes);
+        var pending = sim.Timeout(5);
+        Assert.Throws<InvalidOperationException>(() => pending.Restart(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => step!.Restart(-1));
+    }
+
+    [Fact]
     public void Lower_Priority_Value_Should_Run_First_At_Equal_Time()
     {
         var sim = new Simulation();
