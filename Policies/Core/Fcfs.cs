@@ -31,9 +31,8 @@ public static class Fcfs
         {
             var request = q.Running[i];
             var tokens = Math.Min(request.PendingTokens, budget);
-            if (q.Blocks.CanReserve(request, request.ComputedTokens + tokens))
+            if (q.Blocks.TryReserve(request, request.ComputedTokens + tokens))
             {
-                q.Blocks.Reserve(request, request.ComputedTokens + tokens);
                 batch.Add(request, tokens);
                 budget -= tokens;
                 i++;

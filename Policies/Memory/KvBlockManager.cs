@@ -36,10 +36,14 @@ public sealed class KvBlockManager
     public int BlocksFor(int tokens) => (tokens + BlockSizeTokens - 1) / BlockSizeTokens;
 
     /// <summary>The request's block table on this GPU, in token order (empty when it holds none).</summary>
-    public IReadOnlyList<int> BlocksOf(Request request) => tables.GetValueOrDefault(request, NoBlocks);
+    public IReadOnlyList<int> BlocksOf(Request request) => Held(request) ?? NoBlocks;
+
+    /// <summary>The request's table here, or null; the request remembers the manager that gave it its latest table, so most lookups hash nothing.</summary>
+    private List<int>? Held(Request request) =>
+        ReferenceEquals(request.TableOwner, this) ? request.Table : tables.GetValueOrDefault(request);
 
     /// <summary>Blocks the request still needs so that it can hold <paramref name="tokens"/> tokens.</summary>
-    public int MissingBlocks(Request request, int tokens) => Math.Max(0, BlocksFor(tokens) - BlocksOf(request).Count);
+    public int MissingBlocks(Request request, int tokens) => Math.Max(0, BlocksFor(tokens) - (Held(request)?.Count ?? 0));
 
     /// <summary>True when the request can grow to <paramref name="tokens"/> tokens and leave <paramref name="reserveBlocks"/> free.</summary>
     public bool CanReserve(Request request, int tokens, int reserveBlocks = 0) =>
@@ -48,19 +52,38 @@ public sealed class KvBlockManager
     /// <summary>Grows the request's block table to hold <paramref name="tokens"/> tokens.</summary>
     public void Reserve(Request request, int tokens)
     {
-        var missing = MissingBlocks(request, tokens);
-        if (missing > free.Count)
-            throw new InvalidOperationException($"Request {request.Id} needs {missing} more KV blocks but only {free.Count} are free.");
-        if (missing == 0) return;
-        if (!tables.TryGetValue(request, out var table))
+        if (!TryReserve(request, tokens))
+            throw new InvalidOperationException($"Request {request.Id} needs {MissingBlocks(request, tokens)} more KV blocks but only {free.Count} are free.");
+    }
+
+    /// <summary><see cref="CanReserve"/> and, when it can, <see cref="Reserve"/> in one lookup.</summary>
+    public bool TryReserve(Request request, int tokens, int reserveBlocks = 0)
+    {
+        var table = Held(request);
+        var missing = Math.Max(0, BlocksFor(tokens) - (table?.Count ?? 0));
+        if (missing + reserveBlocks > free.Count) return false;
+        if (missing == 0) return true;
+        if (table is null)
+        {
+            // Room for the most the request can hold, so its table does not regrow as its KV does.
             tables[request] = table = spareTables.Count > 0 ? spareTables.Pop() : [];
+            table.EnsureCapacity(Math.Min(BlocksFor(Math.Max(tokens, request.MaxKvTokens)), TotalBlocks));
+            request.TableOwner = this;
+            request.Table = table;
+        }
         for (var i = 0; i < missing; i++) table.Add(free.Pop());
+        return true;
     }
 
     /// <summary>Returns all of the request's blocks to the free list.</summary>
     public void Free(Request request)
     {
         if (!tables.Remove(request, out var table)) return;
+        if (ReferenceEquals(request.TableOwner, this))
+        {
+            request.TableOwner = null;
+            request.Table = null;
+        }
         foreach (var block in table) free.Push(block);
         table.Clear();
         spareTables.Push(table);

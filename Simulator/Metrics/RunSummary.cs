@@ -8,9 +8,19 @@ public sealed record Distribution(int Count, double Mean, double P50, double P90
 {
     private static readonly double[] Quantiles = [0.5, 0.9, 0.99];
 
-    public static Distribution Of(IEnumerable<double> values)
+    public static Distribution Of(IEnumerable<double> values) => OfOwned(values.ToArray());
+
+    /// <summary>Of durations in nanoseconds, in seconds (one array of exactly their count).</summary>
+    public static Distribution OfNanoseconds(IReadOnlyList<long> ns)
     {
-        var data = values.ToArray();
+        var seconds = new double[ns.Count];
+        for (var i = 0; i < seconds.Length; i++) seconds[i] = Units.Seconds(ns[i]);
+        return OfOwned(seconds);
+    }
+
+    /// <summary>Of an array it may reorder.</summary>
+    private static Distribution OfOwned(double[] data)
+    {
         if (data.Length == 0) return new Distribution(0, double.NaN, double.NaN, double.NaN, double.NaN);
         var mean = data.Average();
         // R-7 reads the order statistics at floor((n - 1) q) and the next; selecting those (and one on
@@ -143,7 +153,7 @@ public sealed record RunSummary(
             makespanS > 0 ? generated / makespanS : 0,
             makespanS > 0 ? metrics.Finished / makespanS : 0,
             Distribution.Of(ttft), Distribution.Of(tpot), Distribution.Of(e2e),
-            Distribution.Of(metrics.IterationNs.Select(Units.Seconds)),
+            Distribution.OfNanoseconds(metrics.IterationNs),
             busyNs / Units.NsPerSecond,
             makespanNs > 0 ? busyNs / ((double)makespanNs * gpus.Count) : 0,
             DecodeShare(g => g.BubbleNs),
