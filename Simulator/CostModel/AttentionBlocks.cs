@@ -9,6 +9,9 @@ public sealed class AttentionBlocks
 {
     private readonly List<(int KvTokens, int Partitions, int LastPartitionTokens)> requests = [];
 
+    /// <summary>The heap <see cref="KthLargestBlockBytes"/> reuses (an instance field: a thread-static one cost a TLS lookup per pass).</summary>
+    private readonly PriorityQueue<(double Bytes, long Count), double> scratch = new();
+
     public AttentionBlocks(int kvHeads, int partitionTokens, double bytesPerToken)
     {
         KvHeads = kvHeads;
@@ -74,7 +77,7 @@ public sealed class AttentionBlocks
     }
 
     /// <summary>The size of the k-th largest block (k from 1), or 0 when there are fewer blocks.</summary>
-    public double KthLargestBlockBytes(long k, PriorityQueue<(double Bytes, long Count), double> scratch)
+    public double KthLargestBlockBytes(long k)
     {
         if (k > BlockCount) return 0;
         // Keep the largest block groups whose counts cover k; the smallest kept group then holds the k-th.

@@ -29,14 +29,12 @@ public static class AttentionMakespan
     public static double ClosedFormNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots) =>
         Math.Max(SharedNs(blocks, bandwidth, perBlock, slots), LaunchOrderNs(blocks, bandwidth, perBlock, slots));
 
-    [ThreadStatic] private static PriorityQueue<(double Bytes, long Count), double>? scratch;
-
     private static double SharedNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots)
     {
         if (blocks.BlockCount == 0) return 0;
         var aggregate = Math.Min(bandwidth, slots * perBlock);
         var saturating = (long)Math.Ceiling(aggregate / perBlock);
-        var cap = blocks.KthLargestBlockBytes(saturating, scratch ??= new());
+        var cap = blocks.KthLargestBlockBytes(saturating);
         return blocks.BytesCappedAt(cap) / aggregate + (blocks.LongestBlockBytes - cap) / perBlock;
     }
 
