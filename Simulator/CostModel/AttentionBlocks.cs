@@ -45,7 +45,8 @@ public sealed class AttentionBlocks
 
     public void Add(int kvTokens)
     {
-        var partitions = (int)((kvTokens + (long)PartitionTokens - 1) / PartitionTokens);
+        // One block per (request, head) unless split: no division on the common path.
+        var partitions = PartitionTokens == int.MaxValue ? 1 : (int)((kvTokens + (long)PartitionTokens - 1) / PartitionTokens);
         var last = kvTokens - (partitions - 1) * PartitionTokens;
         requests.Add((kvTokens, partitions, last));
         BlockCount += (long)partitions * KvHeads;
