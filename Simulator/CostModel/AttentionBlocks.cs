@@ -4,13 +4,18 @@ namespace Simulator.CostModel;
 /// The thread blocks of one decode-attention kernel launch, in launch order: for each request
 /// (batch order), each KV head, each KV partition. Stored run-length encoded per request:
 /// a request contributes <c>heads * partitions</c> blocks, all full partitions except the last.
+/// Sizes are kept in tokens (integers) and turned into bytes by one multiplication at the end, so
+/// the same batch gives the same doubles however its sums were formed (the standing decode path
+/// forms them incrementally).
 /// </summary>
 public sealed class AttentionBlocks
 {
     private readonly List<(int KvTokens, int Partitions, int LastPartitionTokens)> requests = [];
 
-    /// <summary>The heap <see cref="KthLargestBlockBytes"/> reuses (an instance field: a thread-static one cost a TLS lookup per pass).</summary>
-    private readonly PriorityQueue<(double Bytes, long Count), double> scratch = new();
+    /// <summary>Scratch for <see cref="KthLargestBlockTokens"/>, reused (per instance: a thread-static one cost a TLS lookup per pass).</summary>
+    private readonly PriorityQueue<(int Tokens, long Count), int> heap = new();
+
+    private int[] lengths = new int[16];
 
     public AttentionBlocks(int kvHeads, int partitionTokens, double bytesPerToken)
     {
@@ -24,35 +29,50 @@ public sealed class AttentionBlocks
     /// <summary>Tokens per block; int.MaxValue for one block per (request, head).</summary>
     public int PartitionTokens { get; }
 
+    /// <summary>True when every (request, head) is one block (no split-KV).</summary>
+    public bool OneBlockPerHead => PartitionTokens == int.MaxValue;
+
     /// <summary>Bytes one KV head reads per token (K and V).</summary>
     public double BytesPerToken { get; }
 
     public long BlockCount { get; private set; }
 
-    public double TotalBytes { get; private set; }
+    /// <summary>KV tokens of the batch (each request once, not per head).</summary>
+    public long TotalTokens { get; private set; }
 
-    public double LongestBlockBytes { get; private set; }
+    public double TotalBytes => BytesOfRequests(TotalTokens, KvHeads, BytesPerToken);
+
+    /// <summary>Tokens of the largest block.</summary>
+    public int LongestBlockTokens { get; private set; }
+
+    public double LongestBlockBytes => LongestBlockTokens * BytesPerToken;
 
     public int RequestCount => requests.Count;
+
+    /// <summary>Bytes of requests holding <paramref name="tokens"/> KV tokens in all, every head read: the one formula both ways of summing use.</summary>
+    public static double BytesOfRequests(long tokens, int kvHeads, double bytesPerToken) => (double)tokens * kvHeads * bytesPerToken;
 
     public void Clear()
     {
         requests.Clear();
         BlockCount = 0;
-        TotalBytes = 0;
-        LongestBlockBytes = 0;
+        TotalTokens = 0;
+        LongestBlockTokens = 0;
     }
 
     public void Add(int kvTokens)
     {
         // One block per (request, head) unless split: no division on the common path.
-        var partitions = PartitionTokens == int.MaxValue ? 1 : (int)((kvTokens + (long)PartitionTokens - 1) / PartitionTokens);
+        var partitions = OneBlockPerHead ? 1 : (int)((kvTokens + (long)PartitionTokens - 1) / PartitionTokens);
         var last = kvTokens - (partitions - 1) * PartitionTokens;
         requests.Add((kvTokens, partitions, last));
         BlockCount += (long)partitions * KvHeads;
-        TotalBytes += (double)kvTokens * KvHeads * BytesPerToken;
-        LongestBlockBytes = Math.Max(LongestBlockBytes, Math.Min(kvTokens, PartitionTokens) * BytesPerToken);
+        TotalTokens += kvTokens;
+        LongestBlockTokens = Math.Max(LongestBlockTokens, Math.Min(kvTokens, PartitionTokens));
     }
+
+    /// <summary>Request <paramref name="i"/>'s KV tokens (batch order).</summary>
+    public int TokensOf(int i) => requests[i].KvTokens;
 
     /// <summary>Every block's bytes, in launch order.</summary>
     public IEnumerable<double> InLaunchOrder()
@@ -64,40 +84,47 @@ public sealed class AttentionBlocks
     }
 
     /// <summary>
-    /// Bytes of the blocks counted up to a cap: sum over blocks of min(bytes, <paramref name="capBytes"/>).
+    /// Block tokens counted up to a cap: sum over blocks of min(block tokens, <paramref name="capTokens"/>)
+    /// (every head's block counted).
     /// </summary>
-    public double BytesCappedAt(double capBytes)
+    public long TokensCappedAt(int capTokens)
     {
-        double sum = 0;
+        long sum = 0;
         foreach (var (tokens, partitions, last) in requests)
-        {
-            var full = Math.Min(PartitionTokens, tokens) * BytesPerToken;
-            sum += KvHeads * ((partitions - 1) * Math.Min(full, capBytes) + Math.Min(last * BytesPerToken, capBytes));
-        }
+            sum += KvHeads * ((partitions - 1) * (long)Math.Min(Math.Min(PartitionTokens, tokens), capTokens) + Math.Min(last, capTokens));
         return sum;
     }
 
-    /// <summary>The size of the k-th largest block (k from 1), or 0 when there are fewer blocks.</summary>
-    public double KthLargestBlockBytes(long k)
+    /// <summary>The size in tokens of the k-th largest block (k from 1), or 0 when there are fewer blocks.</summary>
+    public int KthLargestBlockTokens(long k)
     {
-        if (k > BlockCount) return 0;
+        if (k > BlockCount || k < 1) return 0;
+        if (OneBlockPerHead)
+        {
+            // Each request is KvHeads equal blocks: the k-th largest block is the ceil(k / heads)-th longest request.
+            var n = requests.Count;
+            if (lengths.Length < n) lengths = new int[Math.Max(n, 2 * lengths.Length)];
+            for (var i = 0; i < n; i++) lengths[i] = requests[i].KvTokens;
+            var rank = (int)((k + KvHeads - 1) / KvHeads);
+            return Metrics.OrderStatistics.SelectInPlace(lengths.AsSpan(0, n), n - rank);
+        }
         // Keep the largest block groups whose counts cover k; the smallest kept group then holds the k-th.
-        scratch.Clear();
+        heap.Clear();
         long kept = 0;
         foreach (var (tokens, partitions, last) in requests)
         {
-            Offer(Math.Min(PartitionTokens, tokens) * BytesPerToken, (long)(partitions - 1) * KvHeads);
-            Offer(last * BytesPerToken, KvHeads);
+            Offer(Math.Min(PartitionTokens, tokens), (long)(partitions - 1) * KvHeads);
+            Offer(last, KvHeads);
         }
-        return scratch.Peek().Bytes;
+        return heap.Peek().Tokens;
 
-        void Offer(double bytes, long count)
+        void Offer(int tokens, long count)
         {
             if (count == 0) return;
-            if (kept >= k && bytes <= scratch.Peek().Bytes) return;
-            scratch.Enqueue((bytes, count), bytes);
+            if (kept >= k && tokens <= heap.Peek().Tokens) return;
+            heap.Enqueue((tokens, count), tokens);
             kept += count;
-            while (kept - scratch.Peek().Count >= k) kept -= scratch.Dequeue().Count;
+            while (kept - heap.Peek().Count >= k) kept -= heap.Dequeue().Count;
         }
     }
 
@@ -105,6 +132,6 @@ public sealed class AttentionBlocks
     internal (long Blocks, double LargestBytes, double RequestBytes) Request(int i)
     {
         var (tokens, partitions, _) = requests[i];
-        return ((long)partitions * KvHeads, Math.Min(tokens, PartitionTokens) * BytesPerToken, (double)tokens * KvHeads * BytesPerToken);
+        return ((long)partitions * KvHeads, Math.Min(tokens, PartitionTokens) * BytesPerToken, BytesOfRequests(tokens, KvHeads, BytesPerToken));
     }
 }

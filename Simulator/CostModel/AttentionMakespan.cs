@@ -8,9 +8,12 @@ namespace Simulator.CostModel;
 /// </summary>
 public static class AttentionMakespan
 {
+    /// <summary>Blocks' aggregate rate: HBM bandwidth, or all slots at the per-block rate if that is less.</summary>
+    public static double Aggregate(double bandwidth, double perBlock, int slots) => Math.Min(bandwidth, slots * perBlock);
+
     /// <summary>Time the bytes would take spread perfectly: total / min(bandwidth, slots * per-block rate).</summary>
     public static double BalancedNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots) =>
-        blocks.TotalBytes / Math.Min(bandwidth, slots * perBlock);
+        blocks.TotalBytes / Aggregate(bandwidth, perBlock, slots);
 
     /// <summary>
     /// The closed form (DESIGN section 5), the larger of two estimates:
@@ -24,30 +27,81 @@ public static class AttentionMakespan
     /// places ahead of it have drained, so a request's blocks finish no earlier than (bytes
     /// launched before its last wave) / aggregate rate + its largest block / rate.</item>
     /// </list>
-    /// O(requests log k).
+    /// O(requests) with one block per head, O(requests log k) with split-KV.
     /// </summary>
     public static double ClosedFormNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots) =>
         Math.Max(SharedNs(blocks, bandwidth, perBlock, slots), LaunchOrderNs(blocks, bandwidth, perBlock, slots));
 
+    /// <summary>Blocks that saturate HBM together: ceil(aggregate / per-block rate).</summary>
+    public static long SaturatingBlocks(double bandwidth, double perBlock, int slots) =>
+        (long)Math.Ceiling(Aggregate(bandwidth, perBlock, slots) / perBlock);
+
     private static double SharedNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots)
     {
         if (blocks.BlockCount == 0) return 0;
-        var aggregate = Math.Min(bandwidth, slots * perBlock);
-        var saturating = (long)Math.Ceiling(aggregate / perBlock);
-        var cap = blocks.KthLargestBlockBytes(saturating);
-        return blocks.BytesCappedAt(cap) / aggregate + (blocks.LongestBlockBytes - cap) / perBlock;
+        var cap = blocks.KthLargestBlockTokens(SaturatingBlocks(bandwidth, perBlock, slots));
+        return SharedNs(blocks.TokensCappedAt(cap), blocks.LongestBlockTokens, cap, blocks.BytesPerToken, bandwidth, perBlock, slots);
     }
+
+    /// <summary>The shared-bandwidth estimate from its sums (in block tokens): the formula both the per-pass and the incremental path use.</summary>
+    public static double SharedNs(long cappedBlockTokens, int longestBlockTokens, int capTokens, double bytesPerToken, double bandwidth, double perBlock, int slots) =>
+        (double)cappedBlockTokens * bytesPerToken / Aggregate(bandwidth, perBlock, slots) + (double)(longestBlockTokens - capTokens) * bytesPerToken / perBlock;
+
+    /// <summary>The floor every estimate keeps: total bytes at the aggregate rate, the largest block at the per-block rate.</summary>
+    public static double FloorNs(double totalBytes, int longestBlockTokens, double bytesPerToken, double bandwidth, double perBlock, int slots) =>
+        Math.Max(totalBytes / Aggregate(bandwidth, perBlock, slots), longestBlockTokens * bytesPerToken / perBlock);
 
     private static double LaunchOrderNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots)
     {
         if (blocks.BlockCount == 0) return 0;
-        var aggregate = Math.Min(bandwidth, slots * perBlock);
-        var makespan = Math.Max(blocks.TotalBytes / aggregate, blocks.LongestBlockBytes / perBlock);
+        var makespan = FloorNs(blocks.TotalBytes, blocks.LongestBlockTokens, blocks.BytesPerToken, bandwidth, perBlock, slots);
+        return blocks.OneBlockPerHead
+            ? Math.Max(makespan, LaunchOrderPerHeadNs(blocks, bandwidth, perBlock, slots))
+            : Math.Max(makespan, LaunchOrderSplitNs(blocks, bandwidth, perBlock, slots));
+    }
+
+    /// <summary>
+    /// The launch-order bound with one block per (request, head): request r's last block is launch
+    /// number (r + 1) * heads, so it starts once mustDrain = (r + 1) * heads - slots blocks have drained:
+    /// the first d = min(r, mustDrain / heads) requests whole and mustDrain - d * heads blocks of request d.
+    /// Only requests with mustDrain &gt; 0 can exceed <see cref="FloorNs"/>.
+    /// </summary>
+    private static double LaunchOrderPerHeadNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots)
+    {
+        var heads = blocks.KvHeads;
+        double makespan = 0;
+        long prefix = 0; // tokens of requests [0, d)
+        var d = 0;
+        for (var r = FirstWaveBound(heads, slots); r < blocks.RequestCount; r++)
+        {
+            var mustDrain = (long)(r + 1) * heads - slots;
+            var drained = (int)Math.Min(r, mustDrain / heads);
+            while (d < drained) prefix += blocks.TokensOf(d++);
+            makespan = Math.Max(makespan, PerHeadTermNs(heads * prefix + (mustDrain - (long)d * heads) * blocks.TokensOf(d),
+                blocks.TokensOf(r), blocks.BytesPerToken, bandwidth, perBlock, slots));
+        }
+        return makespan;
+    }
+
+    /// <summary>The first request whose last block waits for a slot: (r + 1) * heads &gt; slots.</summary>
+    public static int FirstWaveBound(int heads, int slots) => slots / heads;
+
+    /// <summary>
+    /// One request's launch-order bound, one block per head: <paramref name="drainedBlockTokens"/> block tokens
+    /// drain at the aggregate rate before its last wave starts, then its block (<paramref name="requestTokens"/>)
+    /// runs at the per-block rate. The formula both the per-pass and the incremental path use.
+    /// </summary>
+    public static double PerHeadTermNs(long drainedBlockTokens, int requestTokens, double bytesPerToken, double bandwidth, double perBlock, int slots) =>
+        (double)drainedBlockTokens * bytesPerToken / Aggregate(bandwidth, perBlock, slots) + (double)requestTokens * bytesPerToken / perBlock;
+
+    private static double LaunchOrderSplitNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots)
+    {
+        var aggregate = Aggregate(bandwidth, perBlock, slots);
+        double makespan = 0;
         long launched = 0;
         // Blocks drain roughly in launch order: the first m blocks are those of the first requests.
         var drainedRequest = 0;
-        long blocksBefore = 0;
-        double bytesBefore = 0;
+        long blocksBefore = 0, tokensBefore = 0;
         for (var r = 0; r < blocks.RequestCount; r++)
         {
             var (count, largest, _) = blocks.Request(r);
@@ -57,11 +111,12 @@ public static class AttentionMakespan
             while (drainedRequest < r && blocksBefore + blocks.Request(drainedRequest).Blocks <= mustDrain)
             {
                 blocksBefore += blocks.Request(drainedRequest).Blocks;
-                bytesBefore += blocks.Request(drainedRequest).RequestBytes;
+                tokensBefore += blocks.TokensOf(drainedRequest);
                 drainedRequest++;
             }
             var next = blocks.Request(drainedRequest);
             var partial = mustDrain > blocksBefore ? (mustDrain - blocksBefore) * next.RequestBytes / next.Blocks : 0;
+            var bytesBefore = AttentionBlocks.BytesOfRequests(tokensBefore, blocks.KvHeads, blocks.BytesPerToken);
             makespan = Math.Max(makespan, (bytesBefore + partial) / aggregate + largest / perBlock);
             launched += count;
         }

@@ -123,8 +123,8 @@ public sealed class ForwardCostModel
         var ns = Math.Max(AttentionMakespan.ClosedFormNs(rows, bandwidth, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
             AttentionMakespan.BalancedNs(rows, bandwidth, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots));
         var count = rows.RequestCount;
-        var mean = rows.TotalBytes / rows.BytesPerToken / rows.KvHeads / count;
-        var max = rows.LongestBlockBytes / rows.BytesPerToken;
+        var mean = (double)rows.TotalTokens / count;
+        var max = rows.LongestBlockTokens;
         return ns * (calibrated!.AttentionFactor(AttentionKernel.PerHead, count, mean, max) ?? 1);
     }
 

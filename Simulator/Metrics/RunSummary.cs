@@ -29,56 +29,9 @@ public sealed record Distribution(int Count, double Mean, double P50, double P90
         foreach (var q in Quantiles)
             for (var d = -1; d <= 2; d++)
                 positions.Add(Math.Clamp((int)Math.Floor((data.Length - 1) * q) + d, 0, data.Length - 1));
-        OrderStatistics.Select(data, positions);
+        OrderStatistics.Select(data.AsSpan(), positions);
         double Q(double tau) => SortedArrayStatistics.QuantileCustom(data, tau, QuantileDefinition.R7);
         return new Distribution(data.Length, mean, Q(0.5), Q(0.9), Q(0.99));
-    }
-}
-
-/// <summary>Selection of order statistics in place (quickselect), without sorting the whole array.</summary>
-public static class OrderStatistics
-{
-    /// <summary>
-    /// Rearranges <paramref name="data"/> so that each position in <paramref name="positions"/> holds the
-    /// value a full ascending sort would put there (the rest only partitioned around them). Expected
-    /// O(n) per position; NaN-free data.
-    /// </summary>
-    public static void Select(double[] data, IEnumerable<int> positions)
-    {
-        var from = 0;
-        foreach (var k in positions.Order())
-        {
-            if (k < from) continue;
-            SelectOne(data, k, from, data.Length - 1);
-            from = k + 1;
-        }
-    }
-
-    private static void SelectOne(double[] a, int k, int lo, int hi)
-    {
-        while (hi > lo)
-        {
-            // Median of three as the pivot, deterministic.
-            var mid = lo + (hi - lo) / 2;
-            if (a[mid] < a[lo]) (a[mid], a[lo]) = (a[lo], a[mid]);
-            if (a[hi] < a[lo]) (a[hi], a[lo]) = (a[lo], a[hi]);
-            if (a[hi] < a[mid]) (a[hi], a[mid]) = (a[mid], a[hi]);
-            var pivot = a[mid];
-            int i = lo, j = hi;
-            while (i <= j)
-            {
-                while (a[i] < pivot) i++;
-                while (a[j] > pivot) j--;
-                if (i > j) break;
-                (a[i], a[j]) = (a[j], a[i]);
-                i++;
-                j--;
-            }
-            // Now a[lo..j] <= pivot <= a[i..hi], and anything strictly between j and i equals the pivot.
-            if (k <= j) hi = j;
-            else if (k >= i) lo = i;
-            else return;
-        }
     }
 }
 

@@ -39,7 +39,7 @@ public sealed class MetricsStorageTests
         var sorted = data.Order().ToArray();
         int[] positions = [0, 1, 2499, 2500, 4499, 4949, 4950, 4999];
 
-        OrderStatistics.Select(data, positions);
+        OrderStatistics.Select(data.AsSpan(), positions);
 
         foreach (var p in positions) Assert.Equal(sorted[p], data[p]);
         Assert.Equal(sorted, data.Order().ToArray()); // a permutation of the input
