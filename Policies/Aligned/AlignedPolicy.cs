@@ -83,6 +83,21 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         if (previousBatch.Count > 0) previousBatch.RemoveWhere(r => r.Phase != RequestPhase.Running);
     }
 
+    /// <summary>
+    /// After a pure decode pass of every running request with none finished, on a decode GPU when the next
+    /// decision cannot pull: either the pool is empty, or a candidate batch is already being staged (no new
+    /// one forms; the switch waits for its KV, which arrives from outside) and the candidate-requests
+    /// buffer is off or waiting for the switch (it compares pooled lengths with the running ones, which grow
+    /// every pass). On a prefill or colocated GPU, as vllm: nothing admitted now can be admitted later
+    /// without blocks being freed.
+    /// </summary>
+    public override bool RepeatsWhileUnchanged(ForwardBatch completed)
+    {
+        if (!Queues.RanAllRunningAsDecodes(completed) || incoming.Count > 0) return false;
+        if (Context.Role != GpuRole.Decode || pool.Count == 0) return true;
+        return candidate.Count > 0 && (!options.CandidateRequests || SwitchDue());
+    }
+
     public override void KvArrived(Request request)
     {
         if (candidate.Contains(request))

@@ -119,6 +119,26 @@ public sealed class GpuQueues(PolicyContext context)
         }
     }
 
+    /// <summary>
+    /// True when <paramref name="completed"/> was a pure decode pass of exactly the running requests, in
+    /// order (one token each, nothing pulled, preempted or swapped), none of which finished or left in it,
+    /// and all of which still decode. What a policy must add for <see cref="IBatchPolicy.RepeatsWhileUnchanged"/>
+    /// is why its next decision cannot differ.
+    /// </summary>
+    public bool RanAllRunningAsDecodes(ForwardBatch completed)
+    {
+        if (Role == GpuRole.Prefill || completed.Pulls.Count > 0 || completed.Preempted.Count > 0 || completed.SwapOuts.Count > 0) return false;
+        var entries = completed.Entries;
+        if (entries.Count == 0 || entries.Count != Running.Count) return false;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            if (entry.NewTokens != 1 || !ReferenceEquals(entry.Request, Running[i]) || entry.Request.PendingTokens != 1
+                || entry.Request.Phase != RequestPhase.Running) return false;
+        }
+        return true;
+    }
+
     /// <summary>A swap-out's copy to host memory finished.</summary>
     public void EndSwapOut() => SwappingOut--;
 

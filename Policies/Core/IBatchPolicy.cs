@@ -42,6 +42,16 @@ public interface IBatchPolicy
     /// <summary>A request this policy swapped out (<see cref="ForwardBatch.SwapOuts"/>) now has its KV in host memory: it may be pulled back.</summary>
     void SwappedOut(Request request);
 
+    /// <summary>
+    /// Asked after <see cref="Complete"/>: true when the next <see cref="Schedule"/> would return exactly
+    /// <paramref name="completed"/>'s requests again, in the same order, one decode token each, and
+    /// would keep doing so for as long as no request finishes, nothing external reaches the policy (no
+    /// enqueue, arrival of KV, swap-out end or release), no KV blocks are freed and the free blocks cover
+    /// the running requests' growth. A driver may then run those passes as a standing batch (lazy
+    /// per-request state) without asking. False is always safe.
+    /// </summary>
+    bool RepeatsWhileUnchanged(ForwardBatch completed);
+
     int WaitingCount { get; }
 
     int RunningCount { get; }

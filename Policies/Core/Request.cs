@@ -89,6 +89,21 @@ public sealed class Request
         return true;
     }
 
+    /// <summary>
+    /// Records <paramref name="passes"/> one-token decode passes at once (each computes the pending
+    /// token's KV and emits the next): for a driver that ran them as a standing batch without touching
+    /// the request. They must not finish it (the pass that does goes through <see cref="Advance"/>).
+    /// </summary>
+    public void AdvanceDecodes(int passes)
+    {
+        if (Phase != RequestPhase.Running || PendingTokens != 1)
+            throw new InvalidOperationException($"Request {Id} is {Phase} with {PendingTokens} pending tokens, not a running decode.");
+        if (passes < 0 || GeneratedTokens + passes >= OutputTokens)
+            throw new ArgumentOutOfRangeException(nameof(passes), passes, $"Request {Id} has {OutputTokens - GeneratedTokens} tokens to go; bulk decode passes must leave its last to a single pass.");
+        ComputedTokens += passes;
+        GeneratedTokens += passes;
+    }
+
     /// <summary>Its KV moves to host memory (preemption by swap); it keeps its computed tokens.</summary>
     internal void SwapOut()
     {

@@ -29,9 +29,39 @@ public sealed class KvBlockManager
 
     public int BlockSizeTokens { get; }
 
-    public int FreeBlocks => free.Count;
+    /// <summary>Blocks free to reserve: on the free list and not owed (<see cref="Owe"/>).</summary>
+    public int FreeBlocks => free.Count - owed;
 
-    public int UsedBlocks => TotalBlocks - free.Count;
+    public int UsedBlocks => TotalBlocks - FreeBlocks;
+
+    /// <summary>Blocks taken by <see cref="Owe"/> that no table holds yet.</summary>
+    public int OwedBlocks => owed;
+
+    private int owed;
+
+    /// <summary>
+    /// Takes <paramref name="blocks"/> blocks for requests that grew without their tables being touched (a
+    /// standing decode batch counts its members' new blocks this way, one number per pass); they count as
+    /// used at once, and <see cref="SettleOwed"/> moves them into the tables. Block ids are then handed out
+    /// in a different order than pass-by-pass reservation would; the counts are the same.
+    /// </summary>
+    public void Owe(int blocks)
+    {
+        if (blocks < 0 || blocks > FreeBlocks)
+            throw new InvalidOperationException($"Cannot owe {blocks} KV blocks: {FreeBlocks} are free.");
+        owed += blocks;
+    }
+
+    /// <summary>Grows the request's table to <paramref name="tokens"/> tokens from blocks already owed for it.</summary>
+    public void SettleOwed(Request request, int tokens)
+    {
+        var missing = MissingBlocks(request, tokens);
+        if (missing > owed)
+            throw new InvalidOperationException($"Request {request.Id} needs {missing} owed KV blocks but only {owed} are owed.");
+        owed -= missing;
+        if (!TryReserve(request, tokens))
+            throw new InvalidOperationException($"Request {request.Id}: owed blocks were not on the free list.");
+    }
 
     public int BlocksFor(int tokens) => (tokens + BlockSizeTokens - 1) / BlockSizeTokens;
 
@@ -47,13 +77,13 @@ public sealed class KvBlockManager
 
     /// <summary>True when the request can grow to <paramref name="tokens"/> tokens and leave <paramref name="reserveBlocks"/> free.</summary>
     public bool CanReserve(Request request, int tokens, int reserveBlocks = 0) =>
-        MissingBlocks(request, tokens) + reserveBlocks <= free.Count;
+        MissingBlocks(request, tokens) + reserveBlocks <= FreeBlocks;
 
     /// <summary>Grows the request's block table to hold <paramref name="tokens"/> tokens.</summary>
     public void Reserve(Request request, int tokens)
     {
         if (!TryReserve(request, tokens))
-            throw new InvalidOperationException($"Request {request.Id} needs {MissingBlocks(request, tokens)} more KV blocks but only {free.Count} are free.");
+            throw new InvalidOperationException($"Request {request.Id} needs {MissingBlocks(request, tokens)} more KV blocks but only {FreeBlocks} are free.");
     }
 
     /// <summary><see cref="CanReserve"/> and, when it can, <see cref="Reserve"/> in one lookup.</summary>
@@ -61,7 +91,7 @@ public sealed class KvBlockManager
     {
         var table = Held(request);
         var missing = Math.Max(0, BlocksFor(tokens) - (table?.Count ?? 0));
-        if (missing + reserveBlocks > free.Count) return false;
+        if (missing + reserveBlocks > free.Count - owed) return false;
         if (missing == 0) return true;
         if (table is null)
         {

@@ -42,19 +42,30 @@ public static class ServingBenchmark
         Measure(PreparedRun.From(ExperimentLoader.Load(experimentPath, sets)));
 
     /// <inheritdoc cref="Measure(string, IReadOnlyList{string})"/>
+    /// <remarks>The fastest of <see cref="MeasuredRuns"/> runs: this shared machine's timings swing by
+    /// several times between runs when a neighbour is busy, and a run is never faster than the code allows.</remarks>
     public static Figure Measure(PreparedRun prepared)
     {
         WarmUp(prepared);
-        GC.Collect();
-        var allocated = GC.GetTotalAllocatedBytes(precise: true);
-        var watch = Stopwatch.StartNew();
-        var result = SingleRun.Execute(prepared);
-        watch.Stop();
-        using var process = Process.GetCurrentProcess();
-        return new Figure(prepared.Config.Name, prepared.Requests.Length, result.Metrics.IterationCount,
-            Units.Seconds(result.Metrics.FinishNs.Max()), watch.Elapsed.TotalSeconds,
-            GC.GetTotalAllocatedBytes(precise: true) - allocated, process.PeakWorkingSet64);
+        Figure? best = null;
+        for (var i = 0; i < MeasuredRuns; i++)
+        {
+            GC.Collect();
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            var watch = Stopwatch.StartNew();
+            var result = SingleRun.Execute(prepared);
+            watch.Stop();
+            using var process = Process.GetCurrentProcess();
+            var figure = new Figure(prepared.Config.Name, prepared.Requests.Length, result.Metrics.IterationCount,
+                Units.Seconds(result.Metrics.FinishNs.Max()), watch.Elapsed.TotalSeconds,
+                GC.GetTotalAllocatedBytes(precise: true) - allocated, process.PeakWorkingSet64);
+            if (best is null || figure.WallS < best.WallS) best = figure;
+        }
+        return best!;
     }
+
+    /// <summary>Measured runs after the warm-up; the fastest is reported.</summary>
+    public const int MeasuredRuns = 3;
 
     /// <summary>Prepares a generated experiment (YAML text, the shipped catalogs) through a temporary file, removed once loaded.</summary>
     public static PreparedRun Prepare(string yaml)

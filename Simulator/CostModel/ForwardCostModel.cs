@@ -91,8 +91,6 @@ public sealed class ForwardCostModel
         }
         var spreadMax = meanLengths ? decodeMean : decodeMax; // the table lookup sees no spread in the batch-mean model
 
-        var denseNs = calibrated?.DenseNs(tokens)
-                      ?? Math.Max(model.LayerWeightBytes / gpu.HbmBytesPerNs, 2 * tokens * model.ParamsPerLayer / gpu.FlopsPerNs);
         var (attentionNs, balancedNs) = AttentionNsPerLayer();
         if (blocks.BlockCount > 0 && calibrated?.AttentionFactor(config.AttentionKernel, decodes, decodeMean, spreadMax) is { } factor)
         {
@@ -100,12 +98,20 @@ public sealed class ForwardCostModel
             balancedNs *= factor;
         }
         if (rows.BlockCount > 0) prefillNs += RowsNsPerLayer();
+        return Compose(tokens, batch.Entries.Count, attentionNs, balancedNs, prefillNs, blocks.BlockCount > 0);
+    }
+
+    /// <summary>A pass's cost from its per-layer parts: dense and LM head by roofline (or measured), launches, overhead.</summary>
+    private IterationCost Compose(double tokens, int entries, double attentionNs, double balancedNs, double prefillNs, bool decodeAttention)
+    {
+        var denseNs = calibrated?.DenseNs(tokens)
+                      ?? Math.Max(model.LayerWeightBytes / gpu.HbmBytesPerNs, 2 * tokens * model.ParamsPerLayer / gpu.FlopsPerNs);
         // Measured tables already hold their kernels' launches: only the KV append's stays (and split-KV's reduction is in the table).
         var measured = calibrated is { HasDense: true } && calibrated.HasAttention(config.AttentionKernel);
-        var kernels = measured ? 1 : config.KernelsPerLayer + (config.AttentionKernel == AttentionKernel.SplitKv && blocks.BlockCount > 0 ? 1 : 0);
+        var kernels = measured ? 1 : config.KernelsPerLayer + (config.AttentionKernel == AttentionKernel.SplitKv && decodeAttention ? 1 : 0);
         var launchNs = kernels * gpu.KernelLaunchUs * Units.NsPerMicrosecond;
 
-        var lmHeadNs = Math.Max(model.LmHeadWeightBytes / gpu.HbmBytesPerNs, 2.0 * batch.Entries.Count * model.Vocab * model.Hidden / gpu.FlopsPerNs);
+        var lmHeadNs = Math.Max(model.LmHeadWeightBytes / gpu.HbmBytesPerNs, 2.0 * entries * model.Vocab * model.Hidden / gpu.FlopsPerNs);
         var overheadNs = model.Layers * launchNs + config.IterationOverheadUs * Units.NsPerMicrosecond;
 
         var dense = Round(model.Layers * denseNs + lmHeadNs);
@@ -114,6 +120,35 @@ public sealed class ForwardCostModel
         var overhead = Round(overheadNs);
         var bubble = Round(model.Layers * (attentionNs - balancedNs));
         return new IterationCost(dense + attention + prefill + overhead, dense, attention, prefill, overhead, Math.Max(0, Math.Min(bubble, attention)));
+    }
+
+    /// <summary>
+    /// Whether passes can run as a standing batch (<see cref="Serving.StandingDecode"/>): its incremental
+    /// sums reproduce the closed form with one block per head and each request's own length, uncalibrated.
+    /// </summary>
+    public bool SupportsStanding => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm
+                                    && config.AttentionLengths == AttentionLengths.Own && config.AttentionKernel == AttentionKernel.PerHead;
+
+    /// <summary>Builds a standing batch with this model's attention shape and GPU rates (null when unsupported).</summary>
+    public Serving.StandingDecode? StartStanding(Func<int, long, double, double, double, int, Serving.StandingDecode> create) =>
+        SupportsStanding
+            ? create(blocks.KvHeads, AttentionMakespan.SaturatingBlocks(gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
+                blocks.BytesPerToken, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots)
+            : null;
+
+    /// <summary>The current pass of a standing batch: what <see cref="Estimate"/> gives for it, from the batch's incremental sums.</summary>
+    public IterationCost EstimateStanding(Serving.StandingDecode standing)
+    {
+        var (bandwidth, perBlock, slots) = (gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots);
+        var b = standing.BytesPerToken;
+        var totalBytes = AttentionBlocks.BytesOfRequests(standing.TotalTokens, standing.KvHeads, b);
+        var balanced = totalBytes / AttentionMakespan.Aggregate(bandwidth, perBlock, slots);
+        var (capped, cap) = standing.Capped();
+        var shared = AttentionMakespan.SharedNs(capped, standing.LongestTokens, cap, b, bandwidth, perBlock, slots);
+        var launch = Math.Max(AttentionMakespan.FloorNs(totalBytes, standing.LongestTokens, b, bandwidth, perBlock, slots),
+            standing.LaunchOrderNs(bandwidth, perBlock, slots));
+        var makespan = Math.Max(Math.Max(shared, launch), balanced);
+        return Compose(standing.Count, standing.Count, makespan, balanced, 0, true);
     }
 
     /// <summary>Prefill tokens as causal rows through the decode-attention kernel (a calibration of RealRunner's engine says so).</summary>

@@ -98,22 +98,37 @@ public sealed class MetricsRecorder
             kvSum += entry.ContextTokens;
             kvMax = Math.Max(kvMax, entry.ContextTokens);
         }
+        IterationDone(gpu, startNs, cost, batch.Entries.Count, prefill, batch.TokenCount, kvSum, kvMax, kvBlocksUsed, waiting,
+            batch.Preempted.Count, batch.IsBatchSwitch);
+    }
+
+    /// <summary>A pass given by its totals (a standing batch's, which has no entries to walk).</summary>
+    public void IterationDone(int gpu, long startNs, IterationCost cost, int seqs, int prefillSeqs, int newTokens, long kvSum, int kvMax,
+        int kvBlocksUsed, int waiting, int preempted, bool batchSwitch)
+    {
         if (KeepsIterations)
-            iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, batch.Entries.Count, prefill,
-                batch.TokenCount, kvSum, kvMax, cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs,
-                kvBlocksUsed, waiting, batch.Preempted.Count, batch.IsBatchSwitch));
+            iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, seqs, prefillSeqs, newTokens, kvSum, kvMax,
+                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, kvBlocksUsed, waiting, preempted, batchSwitch));
         iterationNs.Add(cost.DurationNs);
         PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, kvBlocksUsed);
         var record = Gpus[gpu];
         if (decodeCapable[gpu])
         {
             DecodeGpuIterations++;
-            if (batch.IsBatchSwitch) DecodeGpuBatchSwitches++;
+            if (batchSwitch) DecodeGpuBatchSwitches++;
         }
         record.BusyNs += cost.DurationNs;
         record.BubbleNs += cost.BubbleNs;
         record.Iterations++;
     }
+
+    /// <summary>Passes run as standing batches (lazy per-request state); how the run was computed, not what it modelled.</summary>
+    public long StandingPasses { get; private set; }
+
+    public void StandingPassDone() => StandingPasses++;
+
+    /// <summary>Tokens a request emitted in passes run as a standing batch (none its first or last).</summary>
+    public void TokensEmittedInBulk(Request request, int tokens) => TokensEmitted[request.Id] += tokens;
 
     public void Idle(int gpu, long startNs, long endNs, bool waitingForKv)
     {

@@ -67,6 +67,7 @@ public static class ResultsWriter
         {
             note = "wall-clock measurements on the simulating machine; not deterministic; decision percentiles are upper bounds of scheduling_histogram.csv's buckets (within 12%)",
             simulation_wall_s = result.WallSeconds,
+            standing_passes = metrics.StandingPasses,
             scheduling_us = decisions.Summary(),
             scheduling_max_us = decisions.MaxUs,
             scheduling_under_5ms_share = decisions.Count > 0 ? decisions.Under5Ms / (double)decisions.Count : 1,

@@ -49,7 +49,8 @@ public sealed class Cluster
         var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel, run.Calibration);
         CostModel = costModel;
         backend = backendFactory?.Invoke(sim, costModel)
-                  ?? new ModelledBackend(costModel, Enumerable.Range(0, config.Deployment.Nodes).Select(_ => new TransferFabric(sim)).ToList());
+                  ?? new ModelledBackend(costModel, Enumerable.Range(0, config.Deployment.Nodes).Select(_ => new TransferFabric(sim)).ToList(),
+                      config.Engine.LazyDecode);
         for (var n = 0; n < config.Deployment.Nodes; n++)
         {
             var node = new Node(n, new NodeLinks(config.Node, roles.Count, config.Deployment.Nodes > 1 ? $"node{n}-" : ""),

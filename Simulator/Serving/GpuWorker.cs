@@ -18,6 +18,10 @@ public sealed class GpuWorker
     private readonly MetricsRecorder metrics;
     private readonly Cluster cluster;
     private SimEvent? wake;
+    private StandingDecode? standing;
+
+    /// <summary>Something outside the loop changed what the policy holds since the loop last looked (every such change wakes the GPU).</summary>
+    private bool touched;
     private Engine.Timeout? passEnd;
 
     public GpuWorker(Simulation sim, GpuRecord record, GpuRole role, IBatchPolicy policy, KvBlockManager blocks,
@@ -49,6 +53,7 @@ public sealed class GpuWorker
 
     public void Wake()
     {
+        touched = true;
         if (wake is { IsTriggered: false }) wake.Succeed();
     }
 
@@ -56,6 +61,27 @@ public sealed class GpuWorker
     {
         while (true)
         {
+            if (standing is { } stand)
+            {
+                if (!touched && stand.CanRunNext(Blocks))
+                {
+                    // A pass of the standing batch: the policy's own decision again, without forming it.
+                    var reserveStart = Stopwatch.GetTimestamp();
+                    stand.ReserveCrossings(Blocks);
+                    metrics.SchedulingTook(Stopwatch.GetTimestamp() - reserveStart);
+                    var standingCost = backend.ForwardStanding(this, stand);
+                    var standingStart = sim.Now;
+                    yield return passEnd = passEnd is null ? sim.Timeout(standingCost.DurationNs) : passEnd.Restart(standingCost.DurationNs);
+                    metrics.IterationDone(Record.Gpu, standingStart, standingCost, stand.Count, 0, stand.Count, stand.TotalTokens, stand.LongestTokens,
+                        Blocks.UsedBlocks, Policy.WaitingCount, 0, standingSwitch);
+                    stand.PassDone();
+                    metrics.StandingPassDone();
+                    continue;
+                }
+                stand.Exit(metrics, Blocks);
+                standing = null;
+            }
+            touched = false;
             var decisionStart = Stopwatch.GetTimestamp();
             var batch = Policy.Schedule(sim.Now);
             metrics.SchedulingTook(Stopwatch.GetTimestamp() - decisionStart);
@@ -89,6 +115,15 @@ public sealed class GpuWorker
             Policy.Complete(batch);
             if (Role == GpuRole.Prefill)
                 foreach (var request in Policy.TakeHandoffs()) cluster.HandOff(request, this);
+            // Nothing reached the policy during the pass and it will repeat this batch: run it standing from here.
+            else if (!touched && Policy.RepeatsWhileUnchanged(batch))
+            {
+                standing = backend.StartStanding(batch, Blocks);
+                standingSwitch = batch.IsBatchSwitch;
+            }
         }
     }
+
+    /// <summary>Whether the standing batch's passes are batch switches (as the pass it repeats was).</summary>
+    private bool standingSwitch;
 }

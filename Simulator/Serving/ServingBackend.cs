@@ -40,6 +40,16 @@ public interface IServingBackend
 
     /// <summary>Moves a request's KV; the event fires when the bytes have landed.</summary>
     SimEvent Move(KvMove move);
+
+    /// <summary>
+    /// Starts a standing batch from a pass the policy will repeat (<see cref="IBatchPolicy.RepeatsWhileUnchanged"/>),
+    /// or null: a backend that executes every pass (RealRunner) never does.
+    /// </summary>
+    StandingDecode? StartStanding(ForwardBatch completed, Policies.Memory.KvBlockManager blocks) => null;
+
+    /// <summary>The current pass of a standing batch this backend started.</summary>
+    IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) =>
+        throw new NotSupportedException($"{GetType().Name} runs no standing batches.");
 }
 
 /// <summary>
@@ -47,9 +57,17 @@ public interface IServingBackend
 /// one fabric per node (nodes share no link, so their flows are shared out separately, and a
 /// transfer's start or end recomputes only its node's rates).
 /// </summary>
-public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<TransferFabric> fabrics) : IServingBackend
+public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<TransferFabric> fabrics, bool lazyDecode = true) : IServingBackend
 {
+    /// <summary>Standing batches shorter than this are not worth setting up (entering one walks the batch once).</summary>
+    private const int MinimumStandingPasses = 2;
+
     public IterationCost Forward(GpuWorker gpu, ForwardBatch batch) => costModel.Estimate(batch);
+
+    public StandingDecode? StartStanding(ForwardBatch completed, Policies.Memory.KvBlockManager blocks) =>
+        lazyDecode ? StandingDecode.Enter(completed, blocks, costModel, MinimumStandingPasses) : null;
+
+    public IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) => costModel.EstimateStanding(standing);
 
     public SimEvent Move(KvMove move) => fabrics[move.Node].Transfer(move.Bytes, move.Path);
 }

@@ -13,7 +13,7 @@ public sealed class BenchTests
         var csv = Path.Combine(dir.Path, "bench", "bench.csv");
         Assert.Equal(ExitCodes.Ok, CliApp.Start(["bench", "all", "--quick", "--csv", csv]));
         var rows = ResultsTable.ReadRows(csv);
-        Assert.Equal(ExitCodes.Ok, CliApp.Start(["bench", "scale", "--csv", csv, "--no-record"]));
+        Assert.Equal(ExitCodes.Ok, CliApp.Start(["bench", "scale", "--quick", "--csv", csv, "--no-record"]));
         Assert.Equal(rows.Count, ResultsTable.ReadRows(csv).Count); // --no-record appends nothing
 
         var scenarios = rows.Select(r => r["scenario"]).Distinct().ToList();

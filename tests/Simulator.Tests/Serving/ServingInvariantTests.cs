@@ -17,11 +17,14 @@ namespace Simulator.Tests.Serving;
 /// <summary>Invariants of a serving run, for every policy, over many random small deployments, workloads and memory sizes.</summary>
 public sealed class ServingInvariantTests
 {
-    private static readonly ExperimentConfig Base = ExperimentLoader.Load(RepoPaths.Quickstart, ["model.layers=2"]);
+    internal static readonly ExperimentConfig Base = ExperimentLoader.Load(RepoPaths.Quickstart, ["model.layers=2"]);
 
-    private sealed record Case(int Blocks, PolicyConfig Policy, GpuGroup[] Gpus, int Nodes, Router Router, KvHandoff Handoff,
+    internal sealed record Case(int Blocks, PolicyConfig Policy, GpuGroup[] Gpus, int Nodes, Router Router, KvHandoff Handoff,
         double PoolTokens, RequestSpec[] Requests)
     {
+        public override string ToString() =>
+            $"{Policy.Name} {Policy.Options}, blocks {Blocks}, gpus [{string.Join(", ", Gpus.Select(g => $"{g.Role} x{g.Count}"))}], nodes {Nodes}, {Router}, {Handoff}, {Requests.Length} requests";
+
         /// <summary>The policy's per-pass token budget, when it has one that bounds every pass.</summary>
         public int? Budget => Policy.Options switch
         {
@@ -59,11 +62,39 @@ public sealed class ServingInvariantTests
             raw.OrderBy(r => r.Item1).Select((r, i) => new RequestSpec(i, r.Item1, r.Item2, r.Item3)).ToArray()));
 
     /// <summary>A policy, then a deployment it can run on (disaggregated ones for distserve and aligned, the host pool for aligned).</summary>
-    private static readonly Gen<Case> Cases = Policies.SelectMany(policy =>
+    internal static readonly Gen<Case> Cases = Policies.SelectMany(policy =>
         Gen.Select(Gen.Int[30, 120], policy.Descriptor.NeedsDisaggregation ? Disaggregated : Gen.OneOf(Colocated, Disaggregated, Mixed),
                 Gen.Int[1, 2], Gen.Enum<Router>(), policy.Descriptor.NeedsHostPool ? Gen.Const(KvHandoff.HostPool) : Gen.Enum<KvHandoff>(),
                 Gen.Double[1, 4], Workloads)
             .Select((blocks, gpus, nodes, router, handoff, pool, requests) => new Case(blocks, policy, gpus, nodes, router, handoff, pool, requests)));
+
+    /// <summary>The pool must hold what it may be asked to: a prompt's KV, or a whole request's when the policy swaps.</summary>
+    private static double PoolBytes(Case c)
+    {
+        var swaps = c.Policy.Descriptor.Swaps?.Invoke(c.Policy.Options) ?? false;
+        var largest = c.Requests.Max(r => swaps ? r.PromptTokens + r.OutputTokens - 1 : r.PromptTokens);
+        return Math.Ceiling(c.PoolTokens * largest) * Base.Model.KvBytesPerToken;
+    }
+
+    /// <summary>Runs a case (GPUs of c.Blocks blocks of 16 tokens), with <paramref name="lazyDecode"/> standing batches.</summary>
+    internal static RunResult Execute(Case c, bool lazyDecode = true)
+    {
+        var config = Base with
+        {
+            Policy = c.Policy,
+            Deployment = new DeploymentConfig(c.Nodes, c.Gpus, c.Router, c.Handoff, PoolBytes(c) / Units.GiB),
+            Engine = Base.Engine with { LazyDecode = lazyDecode },
+        };
+        var memory = new MemoryPlan(0, 0, 0, 0, c.Blocks, 16);
+        try
+        {
+            return SingleRun.Execute(new PreparedRun(config, c.Requests, memory, WorkloadStats.Given("test", c.Requests.Length)));
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"{e.Message} Case: {c}", e);
+        }
+    }
 
     [Fact]
     public void Every_Request_Should_Finish_Once_With_Its_Tokens_Within_Memory_And_In_Causal_Order()
@@ -71,28 +102,11 @@ public sealed class ServingInvariantTests
         Property.ForAll(Cases, c =>
         {
             // Given a GPU of only c.Blocks blocks of 16 tokens (preemption is common) and a host pool of a few prompts
-            // (the pool must hold what it may be asked to: a prompt's KV, or a whole request's when the policy swaps)
-            var swaps = c.Policy.Descriptor.Swaps?.Invoke(c.Policy.Options) ?? false;
-            var largest = c.Requests.Max(r => swaps ? r.PromptTokens + r.OutputTokens - 1 : r.PromptTokens);
-            var poolBytes = Math.Ceiling(c.PoolTokens * largest) * Base.Model.KvBytesPerToken;
-            var config = Base with
-            {
-                Policy = c.Policy,
-                Deployment = new DeploymentConfig(c.Nodes, c.Gpus, c.Router, c.Handoff, poolBytes / Units.GiB),
-            };
-            var memory = new MemoryPlan(0, 0, 0, 0, c.Blocks, 16);
+            var poolBytes = PoolBytes(c);
             var disaggregated = c.Gpus.Any(g => g.Role == GpuRole.Prefill);
 
             // When
-            RunResult result;
-            try
-            {
-                result = SingleRun.Execute(new PreparedRun(config, c.Requests, memory, WorkloadStats.Given("test", c.Requests.Length)));
-            }
-            catch (InvalidOperationException e)
-            {
-                throw new InvalidOperationException($"{e.Message} Case: {c.Policy.Name} {c.Policy.Options}, blocks {c.Blocks}, gpus [{string.Join(", ", c.Gpus.Select(g => $"{g.Role} x{g.Count}"))}], nodes {c.Nodes}, {c.Router}, {c.Handoff}, {c.Requests.Length} requests", e);
-            }
+            var result = Execute(c);
 
             // Then every request finished once, with its tokens, in causal order
             var m = result.Metrics;

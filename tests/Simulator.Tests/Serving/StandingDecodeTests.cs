@@ -1,0 +1,142 @@
+using CsCheck;
+using Policies.Core;
+using Policies.Memory;
+using Policies.Vllm;
+using Simulator.Config;
+using Simulator.CostModel;
+using Simulator.Metrics;
+using Simulator.Output;
+using Simulator.Runs;
+using Simulator.Serving;
+
+namespace Simulator.Tests.Serving;
+
+/// <summary>
+/// Standing decode batches (lazy per-request state, <c>engine.lazy_decode</c>) change how a run is
+/// computed, not what it models: each pass's cost equals the per-request estimate, and whole runs equal
+/// the reference (<c>lazy_decode: false</c>) file for file, while the standing path demonstrably runs.
+/// </summary>
+public sealed class StandingDecodeTests
+{
+    public static TheoryData<string, string, int> Shapes => new()
+    {
+        // OPT-13B on an H100: 40 KV heads, 528 block slots, so requests from the 14th on wait for a wave.
+        { "opt-13b", "uniform", 1 }, { "opt-13b", "uniform", 13 }, { "opt-13b", "uniform", 14 }, { "opt-13b", "uniform", 64 },
+        { "opt-13b", "equal", 50 }, { "opt-13b", "outlier-first", 40 }, { "opt-13b", "outlier-last", 40 },
+        { "opt-13b", "outlier-middle", 120 }, { "opt-13b", "bimodal", 300 }, { "opt-13b", "skewed", 200 },
+        { "opt-6.7b", "uniform", 256 }, { "opt-6.7b", "bimodal", 100 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Each_Standing_Pass_Should_Cost_Exactly_What_The_Per_Request_Estimate_Gives(string model, string shape, int batchSize)
+    {
+        // Given a decode batch of the shape, formed by a vllm policy, and a standing batch started from it
+        var config = ExperimentLoader.Load(RepoPaths.Quickstart, [$"model={model}"]);
+        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel);
+        var blocks = new KvBlockManager(1_000_000, 16);
+        var policy = new VllmPolicy(new VllmOptions(MaxNumSeqs: 1024, MaxNumBatchedTokens: 1 << 20), new PolicyContext(blocks));
+        var random = new Random(batchSize * 7 + shape.Length);
+        var lengths = Lengths(shape, batchSize, random);
+        for (var i = 0; i < batchSize; i++) policy.EnqueuePrefilled(Request.Prefilled(i, lengths[i], 1000));
+        foreach (var pull in policy.Schedule(0).Pulls) policy.KvArrived(pull.Request);
+        var batch = policy.Schedule(0);
+        Assert.Equal(batchSize, batch.Entries.Count);
+        var standing = StandingDecode.Enter(batch, blocks, costModel, minimumPasses: 0)!;
+
+        // When both advance 300 passes, Then every pass costs the same, to the nanosecond
+        for (var pass = 0; pass < 300; pass++)
+        {
+            Assert.Equal(costModel.Estimate(batch), costModel.EstimateStanding(standing));
+            Assert.Equal(batch.Entries.Sum(e => (long)e.ContextTokens), standing.TotalTokens);
+            Assert.Equal(batch.Entries.Max(e => e.ContextTokens), standing.LongestTokens);
+            foreach (var entry in batch.Entries) entry.Request.Advance(1);
+            policy.Complete(batch);
+            batch = policy.Schedule(0);
+            standing.PassDone();
+        }
+    }
+
+    private static int[] Lengths(string shape, int n, Random random) => shape switch
+    {
+        "uniform" => [.. Enumerable.Range(0, n).Select(_ => random.Next(20, 3000))],
+        "equal" => [.. Enumerable.Repeat(700, n)],
+        "outlier-first" => [8000, .. Enumerable.Range(0, n - 1).Select(_ => random.Next(300, 700))],
+        "outlier-last" => [.. Enumerable.Range(0, n - 1).Select(_ => random.Next(300, 700)), 8000],
+        "outlier-middle" => [.. Enumerable.Range(0, n).Select(i => i == n / 2 ? 16_000 : random.Next(300, 700))],
+        "bimodal" => [.. Enumerable.Range(0, n).Select(_ => random.NextDouble() < 0.9 ? random.Next(100, 1000) : random.Next(4000, 8000))],
+        "skewed" => [.. Enumerable.Range(0, n).Select(_ => (int)Math.Min(30_000, Math.Exp(random.NextDouble() * 2.5 + random.NextDouble() * 4 + 3)))],
+        _ => throw new ArgumentException(shape),
+    };
+
+    public static TheoryData<string, string[]> Runs => new()
+    {
+        { "vllm colocated under load (waves, preemption)", ["workload.num_requests=300", "workload.arrival.rate_per_s=40"] },
+        { "vllm burst, long outputs", ["workload.num_requests=200", "workload.arrival={process: burst}", "workload.output={dist: fixed, value: 300}"] },
+        { "vllm chunked prefill", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "policy.chunked_prefill=true"] },
+        { "vllm swap, small memory", ["workload.num_requests=200", "workload.arrival.rate_per_s=30", "policy.preemption=swap", "engine.kv_blocks=3000"] },
+        { "vllm 2P+2D peer", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "deployment.gpus=[{role: prefill, count: 2}, {role: decode, count: 2}]"] },
+        { "aligned 2P+2D host pool", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "policy=aligned", "deployment.handoff=host_pool",
+            "deployment.gpus=[{role: prefill, count: 2}, {role: decode, count: 2}]"] },
+        { "aligned without candidate requests", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "policy=aligned", "policy.candidate_requests=false",
+            "deployment.handoff=host_pool", "deployment.gpus=[{role: prefill, count: 1}, {role: decode, count: 1}]"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public void A_Run_With_Standing_Batches_Should_Write_The_Files_Of_The_Reference_Run(string label, string[] sets)
+    {
+        // Given the same experiment with standing batches and without
+        using var dir = new TempDir();
+        RunResult Run(bool lazy, string name)
+        {
+            var result = SingleRun.Execute(PreparedRun.From(ExperimentLoader.Load(RepoPaths.Quickstart, [.. sets, $"engine.lazy_decode={(lazy ? "true" : "false")}"])));
+            Directory.CreateDirectory(Path.Combine(dir.Path, name));
+            ResultsWriter.Write(Path.Combine(dir.Path, name), result);
+            return result;
+        }
+        var lazy = Run(true, "lazy");
+        var reference = Run(false, "reference");
+
+        // Then the standing path ran a good share of the passes, and every deterministic file is the same
+        Assert.Equal(0, reference.Metrics.StandingPasses);
+        Assert.True(lazy.Metrics.StandingPasses > lazy.Metrics.IterationCount / 10,
+            $"{label}: only {lazy.Metrics.StandingPasses} of {lazy.Metrics.IterationCount} passes ran standing");
+        foreach (var file in Directory.GetFiles(Path.Combine(dir.Path, "reference")).Select(Path.GetFileName))
+        {
+            if (ResultsWriter.WallClockFiles.Contains(file) || file == ResultsWriter.ResolvedConfigFile) continue; // the resolved config names the switch
+            Assert.True(File.ReadAllBytes(Path.Combine(dir.Path, "reference", file!)).AsSpan()
+                .SequenceEqual(File.ReadAllBytes(Path.Combine(dir.Path, "lazy", file!))), $"{label}: {file} differs");
+        }
+    }
+
+    [Fact]
+    public void Random_Deployments_Should_Give_The_Same_Metrics_With_And_Without_Standing_Batches()
+    {
+        // Every policy, tight memory (preemption is common), colocated, disaggregated and mixed deployments.
+        long standingPasses = 0, passes = 0;
+        Property.ForAll(ServingInvariantTests.Cases, c =>
+        {
+            var lazy = ServingInvariantTests.Execute(c, lazyDecode: true).Metrics;
+            Interlocked.Add(ref standingPasses, lazy.StandingPasses);
+            Interlocked.Add(ref passes, lazy.IterationCount);
+            var reference = ServingInvariantTests.Execute(c, lazyDecode: false).Metrics;
+            void Same<T>(string what, IEnumerable<T> expected, IEnumerable<T> actual)
+            {
+                var (e, a) = (expected.ToList(), actual.ToList());
+                var at = Enumerable.Range(0, Math.Min(e.Count, a.Count)).FirstOrDefault(i => !Equals(e[i], a[i]), -1);
+                Assert.True(at < 0 && e.Count == a.Count,
+                    $"{what} differ at {at} ({(at >= 0 ? $"{e[at]} vs {a[at]}" : $"{e.Count} vs {a.Count} items")}); case {c}");
+            }
+            Same("first tokens", reference.FirstTokenNs, lazy.FirstTokenNs);
+            Same("finishes", reference.FinishNs, lazy.FinishNs);
+            Same("tokens", reference.TokensEmitted, lazy.TokensEmitted);
+            Same("preemptions", reference.Preemptions, lazy.Preemptions);
+            Same("passes", reference.Iterations, lazy.Iterations);
+            Same("transfers", reference.Transfers, lazy.Transfers);
+            Same("pool samples", reference.PoolSamples, lazy.PoolSamples);
+        }, iterations: 150);
+        // The comparison is not vacuous: standing batches ran in these cases.
+        Assert.True(standingPasses > passes / 20, $"only {standingPasses} of {passes} passes ran standing");
+    }
+}
