@@ -31,6 +31,9 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private readonly long batchTokenCap = (long)(options.BMax * context.Blocks.TotalBlocks * context.Blocks.BlockSizeTokens);
     private int batchSize;
 
+    /// <summary>The last decision tried to form a candidate batch and picked nothing.</summary>
+    private bool formationFoundNothing;
+
     public override int WaitingCount => Queues.Waiting.Count + pool.Count + incoming.Count + Queues.SwappingOut;
 
     public override int ArrivingCount => Queues.Arriving.Count + staged.Count;
@@ -60,7 +63,8 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         foreach (var request in incoming) AddToPool(request, nowNs);
         incoming.Clear();
 
-        if (candidate.Count == 0 && pool.Count > 0 && (options.Prefetch || SwitchDue())) FormCandidateBatch(nowNs);
+        formationFoundNothing = false;
+        if (candidate.Count == 0 && pool.Count > 0 && (options.Prefetch || SwitchDue())) formationFoundNothing = !FormCandidateBatch(nowNs);
         if (candidate.Count > 0 && staged.Count == candidate.Count && SwitchDue()) SwitchBatches();
         if (options.CandidateRequests && !SwitchDue()) RefillRunningBatch();
 
@@ -84,18 +88,33 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     }
 
     /// <summary>
-    /// After a pure decode pass of every running request with none finished, on a decode GPU when the next
-    /// decision cannot pull: either the pool is empty, or a candidate batch is already being staged (no new
-    /// one forms; the switch waits for its KV, which arrives from outside) and the candidate-requests
-    /// buffer is off or waiting for the switch (it compares pooled lengths with the running ones, which grow
-    /// every pass). On a prefill or colocated GPU, as vllm: nothing admitted now can be admitted later
-    /// without blocks being freed.
+    /// After a pure decode pass of every running request with none finished. On a prefill or colocated GPU,
+    /// as vllm: nothing that could not be admitted now can be admitted before blocks are freed. On a decode
+    /// GPU the next decisions must also pull nothing: no candidate batch forms (a batch is already staging,
+    /// or the last attempt picked nothing from this pool, whose first pick can only fail again as free
+    /// blocks shrink; not with the starvation guard, which changes picks over time), no switch is due, and
+    /// the candidate-requests buffer finds no pooled request within the running batch's length range. That
+    /// range moves up one token per pass, so the buffer stays quiet until it reaches the shortest pooled
+    /// length above it: the passes returned.
     /// </summary>
-    public override bool RepeatsWhileUnchanged(ForwardBatch completed)
+    public override int RepeatablePasses(ForwardBatch completed)
     {
-        if (!Queues.RanAllRunningAsDecodes(completed) || incoming.Count > 0) return false;
-        if (Context.Role != GpuRole.Decode || pool.Count == 0) return true;
-        return candidate.Count > 0 && (!options.CandidateRequests || SwitchDue());
+        if (!Queues.RanAllRunningAsDecodes(completed) || incoming.Count > 0) return 0;
+        if (Context.Role != GpuRole.Decode || pool.Count == 0) return int.MaxValue;
+        var switchDue = SwitchDue();
+        if (candidate.Count == 0 && (options.Prefetch || switchDue) && !(formationFoundNothing && options.StarvationGuardS is null)) return 0;
+        if (candidate.Count > 0 && staged.Count == candidate.Count && switchDue) return 0;
+        if (!options.CandidateRequests || switchDue) return int.MaxValue;
+        var joining = Queues.Arriving.Count - (candidate.Count - staged.Count);
+        if (Queues.Running.Count + joining >= batchSize) return int.MaxValue;
+        int lo = int.MaxValue, hi = 0;
+        foreach (var r in Queues.Running)
+        {
+            lo = Math.Min(lo, r.ComputedTokens + 1);
+            hi = Math.Max(hi, r.ComputedTokens + 1);
+        }
+        if (pool.ShortestAtLeast(lo) is not { } next) return int.MaxValue;
+        return Math.Max(0, next - hi);
     }
 
     public override void KvArrived(Request request)
@@ -126,8 +145,8 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         fifo.Remove(entry.Node);
     }
 
-    /// <summary>Picks the next batch from the pool and starts staging its KV.</summary>
-    private void FormCandidateBatch(long nowNs)
+    /// <summary>Picks the next batch from the pool and starts staging its KV; false when it picked nothing.</summary>
+    private bool FormCandidateBatch(long nowNs)
     {
         picked.Clear();
         long tokens = 0;
@@ -183,6 +202,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
             candidate.Add(r);
             Queues.Pull(r, r.ComputedTokens + 1, Batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
         }
+        return picked.Count > 0;
     }
 
     /// <summary>The staged candidate batch starts running beside what is left of the current one.</summary>

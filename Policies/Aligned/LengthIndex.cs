@@ -97,6 +97,10 @@ public sealed class LengthIndex
         }
     }
 
+    /// <summary>The shortest pooled length at or above <paramref name="length"/>, or null (lengths past <see cref="MaxLength"/> count as it).</summary>
+    public int? ShortestAtLeast(int length) => length > MaxLength ? (counts[Leaves + Leaves - 1] > 0 ? MaxLength : null)
+        : NextNonEmpty(LeafOf(length), up: true) + 1;
+
     /// <summary>The request whose length is nearest to <paramref name="length"/> (the shorter on ties), or null.</summary>
     public Request? Nearest(int length)
     {

@@ -122,7 +122,7 @@ public sealed class GpuQueues(PolicyContext context)
     /// <summary>
     /// True when <paramref name="completed"/> was a pure decode pass of exactly the running requests, in
     /// order (one token each, nothing pulled, preempted or swapped), none of which finished or left in it,
-    /// and all of which still decode. What a policy must add for <see cref="IBatchPolicy.RepeatsWhileUnchanged"/>
+    /// and all of which still decode. What a policy must add for <see cref="IBatchPolicy.RepeatablePasses"/>
     /// is why its next decision cannot differ.
     /// </summary>
     public bool RanAllRunningAsDecodes(ForwardBatch completed)

@@ -43,14 +43,14 @@ public interface IBatchPolicy
     void SwappedOut(Request request);
 
     /// <summary>
-    /// Asked after <see cref="Complete"/>: true when the next <see cref="Schedule"/> would return exactly
-    /// <paramref name="completed"/>'s requests again, in the same order, one decode token each, and
-    /// would keep doing so for as long as no request finishes, nothing external reaches the policy (no
-    /// enqueue, arrival of KV, swap-out end or release), no KV blocks are freed and the free blocks cover
-    /// the running requests' growth. A driver may then run those passes as a standing batch (lazy
-    /// per-request state) without asking. False is always safe.
+    /// Asked after <see cref="Complete"/>: for how many next passes <see cref="Schedule"/> is certain to return
+    /// exactly <paramref name="completed"/>'s requests again, in the same order, one decode token each
+    /// (0: not even the next; int.MaxValue: for as long as nothing changes) provided no request finishes,
+    /// nothing external reaches the policy (no enqueue, arrival of KV, swap-out end or release), no KV
+    /// blocks are freed and the free blocks cover the running requests' growth. A driver may run those
+    /// passes as a standing batch (lazy per-request state) without asking. 0 is always safe.
     /// </summary>
-    bool RepeatsWhileUnchanged(ForwardBatch completed);
+    int RepeatablePasses(ForwardBatch completed);
 
     int WaitingCount { get; }
 

@@ -41,8 +41,8 @@ public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
         Queues.Remote.AddFirst(request);
     }
 
-    /// <summary>Not unless a policy shows it (see <see cref="IBatchPolicy.RepeatsWhileUnchanged"/>).</summary>
-    public virtual bool RepeatsWhileUnchanged(ForwardBatch completed) => false;
+    /// <summary>None unless a policy shows it (see <see cref="IBatchPolicy.RepeatablePasses"/>).</summary>
+    public virtual int RepeatablePasses(ForwardBatch completed) => 0;
 
     /// <summary>KV blocks to keep free when admitting: a share of the GPU's blocks.</summary>
     protected int Watermark(double fraction) => (int)(fraction * Context.Blocks.TotalBlocks);

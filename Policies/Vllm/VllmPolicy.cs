@@ -43,5 +43,5 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : Que
     /// nothing (the first prefilled request did not fit and seats and free blocks do not grow), admits
     /// nothing (likewise) and schedules every running request for one token again, within the same budget.
     /// </summary>
-    public override bool RepeatsWhileUnchanged(ForwardBatch completed) => Queues.RanAllRunningAsDecodes(completed);
+    public override int RepeatablePasses(ForwardBatch completed) => Queues.RanAllRunningAsDecodes(completed) ? int.MaxValue : 0;
 }

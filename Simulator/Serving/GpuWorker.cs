@@ -116,9 +116,9 @@ public sealed class GpuWorker
             if (Role == GpuRole.Prefill)
                 foreach (var request in Policy.TakeHandoffs()) cluster.HandOff(request, this);
             // Nothing reached the policy during the pass and it will repeat this batch: run it standing from here.
-            else if (!touched && Policy.RepeatsWhileUnchanged(batch))
+            else if (!touched && Policy.RepeatablePasses(batch) is > 0 and var repeatable)
             {
-                standing = backend.StartStanding(batch, Blocks);
+                standing = backend.StartStanding(batch, Blocks, repeatable);
                 standingSwitch = batch.IsBatchSwitch;
             }
         }

@@ -42,10 +42,10 @@ public interface IServingBackend
     SimEvent Move(KvMove move);
 
     /// <summary>
-    /// Starts a standing batch from a pass the policy will repeat (<see cref="IBatchPolicy.RepeatsWhileUnchanged"/>),
-    /// or null: a backend that executes every pass (RealRunner) never does.
+    /// Starts a standing batch from a pass the policy will repeat for <paramref name="repeatable"/> passes
+    /// (<see cref="IBatchPolicy.RepeatablePasses"/>), or null: a backend that executes every pass (RealRunner) never does.
     /// </summary>
-    StandingDecode? StartStanding(ForwardBatch completed, Policies.Memory.KvBlockManager blocks) => null;
+    StandingDecode? StartStanding(ForwardBatch completed, Policies.Memory.KvBlockManager blocks, int repeatable) => null;
 
     /// <summary>The current pass of a standing batch this backend started.</summary>
     IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) =>
@@ -64,8 +64,8 @@ public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<Tr
 
     public IterationCost Forward(GpuWorker gpu, ForwardBatch batch) => costModel.Estimate(batch);
 
-    public StandingDecode? StartStanding(ForwardBatch completed, Policies.Memory.KvBlockManager blocks) =>
-        lazyDecode ? StandingDecode.Enter(completed, blocks, costModel, MinimumStandingPasses) : null;
+    public StandingDecode? StartStanding(ForwardBatch completed, Policies.Memory.KvBlockManager blocks, int repeatable) =>
+        lazyDecode ? StandingDecode.Enter(completed, blocks, costModel, repeatable, MinimumStandingPasses) : null;
 
     public IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) => costModel.EstimateStanding(standing);
 

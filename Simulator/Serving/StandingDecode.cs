@@ -7,7 +7,7 @@ namespace Simulator.Serving;
 
 /// <summary>
 /// Lazy per-request state for a GPU whose policy repeats the same decode batch
-/// (<see cref="IBatchPolicy.RepeatsWhileUnchanged"/>): pass j of the standing batch gives every member
+/// (<see cref="IBatchPolicy.RepeatablePasses"/>): pass j of the standing batch gives every member
 /// KV length (length at entry + j), so the requests are not advanced, the batch is not re-formed and
 /// the cost model's sums are not recomputed per pass. A pass costs O(1): members crossing into a new KV
 /// block are counted by the pass residue (mod the block size) at which they cross, and their blocks are
@@ -44,7 +44,7 @@ public sealed class StandingDecode
     private readonly long[] drainRate;
     private int hullAt;
 
-    private StandingDecode(Request[] members, KvBlockManager blocks, int kvHeads, long saturating, double bytesPerToken,
+    private StandingDecode(Request[] members, KvBlockManager blocks, int repeatable, int kvHeads, long saturating, double bytesPerToken,
         double bandwidth, double perBlock, int slots)
     {
         this.members = members;
@@ -68,8 +68,9 @@ public sealed class StandingDecode
             else lateCrossers.Add((first, first % blockSize));
         }
         late = [.. lateCrossers.OrderBy(c => c.Item1)];
-        // A member with R tokens to go finishes in its R-th pass: run R - 1 standing passes, the R-th as a normal one.
-        horizon = remaining - 1;
+        // A member with R tokens to go finishes in its R-th pass: run R - 1 standing passes, the R-th as a normal one;
+        // and no more than the policy vouches for.
+        horizon = Math.Min(remaining - 1, repeatable);
 
         foreach (var c in context0) total0 += c;
         longest0 = context0.Max();
@@ -147,20 +148,20 @@ public sealed class StandingDecode
     public int LongestTokens => longest0 + Passes;
 
     /// <summary>
-    /// Starts a standing batch from the batch just completed (its requests, in order), when it is worth it:
-    /// null when some member finishes within <paramref name="minimumPasses"/>.
+    /// Starts a standing batch from the batch just completed (its requests, in order) that the policy repeats for
+    /// <paramref name="repeatable"/> passes, when it is worth it: null when it would run fewer than <paramref name="minimumPasses"/>.
     /// </summary>
-    public static StandingDecode? Enter(ForwardBatch completed, KvBlockManager blocks, ForwardCostModel costModel, int minimumPasses)
+    public static StandingDecode? Enter(ForwardBatch completed, KvBlockManager blocks, ForwardCostModel costModel, int repeatable, int minimumPasses)
     {
         var entries = completed.Entries;
         var remaining = int.MaxValue;
         for (var i = 0; i < entries.Count; i++)
             remaining = Math.Min(remaining, entries[i].Request.OutputTokens - entries[i].Request.GeneratedTokens);
-        if (remaining - 1 < minimumPasses) return null;
+        if (Math.Min(remaining - 1, repeatable) < minimumPasses) return null;
         var members = new Request[entries.Count];
         for (var i = 0; i < members.Length; i++) members[i] = entries[i].Request;
         return costModel.StartStanding((kvHeads, saturating, b, bandwidth, perBlock, slots) =>
-            new StandingDecode(members, blocks, kvHeads, saturating, b, bandwidth, perBlock, slots));
+            new StandingDecode(members, blocks, repeatable, kvHeads, saturating, b, bandwidth, perBlock, slots));
     }
 
     /// <summary>Whether the next pass can run standing: no member finishes in it and the free blocks cover its crossings.</summary>
