@@ -129,12 +129,11 @@ public sealed class ForwardCostModel
     public bool SupportsStanding => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm
                                     && config.AttentionLengths == AttentionLengths.Own && config.AttentionKernel == AttentionKernel.PerHead;
 
-    /// <summary>Builds a standing batch with this model's attention shape and GPU rates (null when unsupported).</summary>
-    public Serving.StandingDecode? StartStanding(Func<int, long, double, double, double, int, Serving.StandingDecode> create) =>
-        SupportsStanding
-            ? create(blocks.KvHeads, AttentionMakespan.SaturatingBlocks(gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
-                blocks.BytesPerToken, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots)
-            : null;
+    /// <summary>This model's attention shape and GPU rates for standing batches (null when <see cref="SupportsStanding"/> is false).</summary>
+    public Serving.StandingShape? StandingShape => SupportsStanding
+        ? new Serving.StandingShape(blocks.KvHeads, AttentionMakespan.SaturatingBlocks(gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
+            blocks.BytesPerToken, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots)
+        : null;
 
     /// <summary>The current pass of a standing batch: what <see cref="Estimate"/> gives for it, from the batch's incremental sums.</summary>
     public IterationCost EstimateStanding(Serving.StandingDecode standing)
@@ -146,7 +145,7 @@ public sealed class ForwardCostModel
         var (capped, cap) = standing.Capped();
         var shared = AttentionMakespan.SharedNs(capped, standing.LongestTokens, cap, b, bandwidth, perBlock, slots);
         var launch = Math.Max(AttentionMakespan.FloorNs(totalBytes, standing.LongestTokens, b, bandwidth, perBlock, slots),
-            standing.LaunchOrderNs(bandwidth, perBlock, slots));
+            standing.LaunchOrderNs());
         var makespan = Math.Max(Math.Max(shared, launch), balanced);
         return Compose(standing.Count, standing.Count, makespan, balanced, 0, true);
     }

@@ -18,7 +18,11 @@ public sealed class GpuWorker
     private readonly MetricsRecorder metrics;
     private readonly Cluster cluster;
     private SimEvent? wake;
-    private StandingDecode? standing;
+    /// <summary>This GPU's standing batch, reused (null when the backend runs none).</summary>
+    private readonly StandingDecode? standing;
+
+    /// <summary>Standing batches shorter than this are not worth starting (starting one walks the batch once).</summary>
+    private const int MinimumStandingPasses = 2;
 
     /// <summary>Something outside the loop changed what the policy holds since the loop last looked (every such change wakes the GPU).</summary>
     private bool touched;
@@ -35,6 +39,7 @@ public sealed class GpuWorker
         this.backend = backend;
         this.metrics = metrics;
         this.cluster = cluster;
+        standing = backend.StandingFor(this);
         sim.Process(Loop());
     }
 
@@ -61,7 +66,7 @@ public sealed class GpuWorker
     {
         while (true)
         {
-            if (standing is { } stand)
+            if (standing is { Active: true } stand)
             {
                 if (!touched && stand.CanRunNext(Blocks))
                 {
@@ -79,7 +84,6 @@ public sealed class GpuWorker
                     continue;
                 }
                 stand.Exit(metrics, Blocks);
-                standing = null;
             }
             touched = false;
             var decisionStart = Stopwatch.GetTimestamp();
@@ -116,11 +120,9 @@ public sealed class GpuWorker
             if (Role == GpuRole.Prefill)
                 foreach (var request in Policy.TakeHandoffs()) cluster.HandOff(request, this);
             // Nothing reached the policy during the pass and it will repeat this batch: run it standing from here.
-            else if (!touched && Policy.RepeatablePasses(batch) is > 0 and var repeatable)
-            {
-                standing = backend.StartStanding(batch, Blocks, repeatable);
+            else if (standing is not null && !touched && Policy.RepeatablePasses(batch) is > 0 and var repeatable
+                     && standing.Start(batch, Blocks, repeatable, MinimumStandingPasses))
                 standingSwitch = batch.IsBatchSwitch;
-            }
         }
     }
 

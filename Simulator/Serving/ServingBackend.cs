@@ -42,10 +42,10 @@ public interface IServingBackend
     SimEvent Move(KvMove move);
 
     /// <summary>
-    /// Starts a standing batch from a pass the policy will repeat for <paramref name="repeatable"/> passes
-    /// (<see cref="IBatchPolicy.RepeatablePasses"/>), or null: a backend that executes every pass (RealRunner) never does.
+    /// A standing batch for one GPU (<see cref="StandingDecode"/>, reused for each batch it runs), or null:
+    /// a backend that executes every pass (RealRunner) runs none.
     /// </summary>
-    StandingDecode? StartStanding(ForwardBatch completed, Policies.Memory.KvBlockManager blocks, int repeatable) => null;
+    StandingDecode? StandingFor(GpuWorker gpu) => null;
 
     /// <summary>The current pass of a standing batch this backend started.</summary>
     IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) =>
@@ -59,13 +59,10 @@ public interface IServingBackend
 /// </summary>
 public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<TransferFabric> fabrics, bool lazyDecode = true) : IServingBackend
 {
-    /// <summary>Standing batches shorter than this are not worth setting up (entering one walks the batch once).</summary>
-    private const int MinimumStandingPasses = 2;
-
     public IterationCost Forward(GpuWorker gpu, ForwardBatch batch) => costModel.Estimate(batch);
 
-    public StandingDecode? StartStanding(ForwardBatch completed, Policies.Memory.KvBlockManager blocks, int repeatable) =>
-        lazyDecode ? StandingDecode.Enter(completed, blocks, costModel, repeatable, MinimumStandingPasses) : null;
+    public StandingDecode? StandingFor(GpuWorker gpu) =>
+        lazyDecode && costModel.StandingShape is { } shape ? new StandingDecode(shape, gpu.Blocks.BlockSizeTokens) : null;
 
     public IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) => costModel.EstimateStanding(standing);
 

@@ -42,7 +42,8 @@ public sealed class StandingDecodeTests
         foreach (var pull in policy.Schedule(0).Pulls) policy.KvArrived(pull.Request);
         var batch = policy.Schedule(0);
         Assert.Equal(batchSize, batch.Entries.Count);
-        var standing = StandingDecode.Enter(batch, blocks, costModel, int.MaxValue, minimumPasses: 0)!;
+        var standing = new StandingDecode(costModel.StandingShape!.Value, blocks.BlockSizeTokens);
+        Assert.True(standing.Start(batch, blocks, int.MaxValue, minimumPasses: 0));
 
         // When both advance 300 passes, Then every pass costs the same, to the nanosecond
         for (var pass = 0; pass < 300; pass++)
