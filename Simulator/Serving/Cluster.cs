@@ -58,7 +58,7 @@ public sealed class Cluster
             nodes.Add(node);
             for (var g = 0; g < roles.Count; g++)
             {
-                var blocks = new KvBlockManager(run.Memory.KvBlocks, run.Memory.BlockSizeTokens);
+                var blocks = new KvBlockManager(run.Memory.KvBlocks, run.Memory.BlockSizeTokens, trackIds: backend.NeedsBlockIds);
                 var policy = config.Policy.Descriptor.Create(config.Policy.Options, new PolicyContext(blocks, roles[g]));
                 var worker = new GpuWorker(sim, gpus[n * roles.Count + g], roles[g], policy, blocks, backend, metrics, this);
                 node.Gpus.Add(worker);

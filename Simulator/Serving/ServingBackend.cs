@@ -41,6 +41,9 @@ public interface IServingBackend
     /// <summary>Moves a request's KV; the event fires when the bytes have landed.</summary>
     SimEvent Move(KvMove move);
 
+    /// <summary>Whether KV block managers must track block ids (a backend placing KV by block in device memory), not only counts.</summary>
+    bool NeedsBlockIds => true;
+
     /// <summary>
     /// A standing batch for one GPU (<see cref="StandingDecode"/>, reused for each batch it runs), or null:
     /// a backend that executes every pass (RealRunner) runs none.
@@ -60,6 +63,9 @@ public interface IServingBackend
 public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<TransferFabric> fabrics, bool lazyDecode = true) : IServingBackend
 {
     public IterationCost Forward(GpuWorker gpu, ForwardBatch batch) => costModel.Estimate(batch);
+
+    /// <summary>The cost model needs only how many blocks a GPU uses.</summary>
+    public bool NeedsBlockIds => false;
 
     public StandingDecode? StandingFor(GpuWorker gpu) =>
         lazyDecode && costModel.StandingShape is { } shape ? new StandingDecode(shape, gpu.Blocks.BlockSizeTokens) : null;

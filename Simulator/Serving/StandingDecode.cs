@@ -94,7 +94,7 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
             longest0 = Math.Max(longest0, computed + 1);
             // Pass j reserves computed + j + 1 tokens: the first pass needing a new block is where that
             // exceeds the blocks held, then every block size passes.
-            var first = (int)Math.Min(int.MaxValue, Math.Max(0, (long)blocks.BlocksOf(request).Count * blockSize - computed));
+            var first = (int)Math.Min(int.MaxValue, Math.Max(0, (long)blocks.HeldBlocks(request) * blockSize - computed));
             if (first < blockSize) crossing[first]++;
             else
             {
