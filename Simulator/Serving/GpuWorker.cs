@@ -70,10 +70,8 @@ public sealed class GpuWorker
             {
                 if (!touched && stand.CanRunNext(Blocks))
                 {
-                    // A pass of the standing batch: the policy's own decision again, without forming it.
-                    var reserveStart = Stopwatch.GetTimestamp();
+                    // A pass of the standing batch: the policy's own decision again, without asking it (so no decision time is recorded).
                     stand.ReserveCrossings(Blocks);
-                    metrics.SchedulingTook(Stopwatch.GetTimestamp() - reserveStart);
                     var standingCost = backend.ForwardStanding(this, stand);
                     var standingStart = sim.Now;
                     yield return passEnd = passEnd is null ? sim.Timeout(standingCost.DurationNs) : passEnd.Restart(standingCost.DurationNs);
