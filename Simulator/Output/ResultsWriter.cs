@@ -65,7 +65,7 @@ public static class ResultsWriter
         var decisions = metrics.Scheduling;
         var timing = new
         {
-            note = "wall-clock measurements on the simulating machine; not deterministic; decision percentiles are upper bounds of scheduling_histogram.csv's buckets (within 12%); standing_passes ran a standing batch (engine.lazy_decode) and asked the policy nothing, so they have no decision time",
+            note = "wall-clock measurements on the simulating machine; not deterministic; decision percentiles are upper bounds of the buckets of scheduling_histogram.csv (within 12%); standing_passes ran a standing batch (engine.lazy_decode) and asked the policy nothing, so they have no decision time",
             simulation_wall_s = result.WallSeconds,
             standing_passes = metrics.StandingPasses,
             scheduling_us = decisions.Summary(),
