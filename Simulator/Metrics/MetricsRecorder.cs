@@ -12,8 +12,8 @@ namespace Simulator.Metrics;
 public sealed class MetricsRecorder
 {
     private readonly ChunkedList<IterationRecord> iterations = new();
-    private readonly List<TransferRecord> transfers = [];
-    private readonly List<(long TimeNs, int Node, long UsedBytes)> pool = [];
+    private readonly ChunkedList<TransferRecord> transfers = new();
+    private readonly ChunkedList<(long TimeNs, int Node, long UsedBytes)> pool = new();
 
     private readonly ChunkedList<long> iterationNs = new();
     private readonly bool[] decodeCapable;

@@ -19,7 +19,12 @@ public sealed class Cluster
 {
     private sealed record Node(int Index, NodeLinks Links, Container Pool, List<GpuWorker> Gpus)
     {
+        /// <summary>The host pool's name in transfer records, formatted once.</summary>
+        public readonly string HostName = $"host{Index}";
+
         public int Outstanding;
+        /// <summary>GPUs that take new requests (colocated and prefill), in node order.</summary>
+        public readonly List<GpuWorker> Entries = [];
         public readonly Dictionary<GpuWorker, List<GpuWorker>> DecodesOf = [];
         public readonly Dictionary<GpuWorker, GpuWorker> PrefillOf = [];
     }
@@ -65,6 +70,7 @@ public sealed class Cluster
                 nodeOf[worker] = node;
             }
             PairDecodes(node);
+            node.Entries.AddRange(node.Gpus.Where(g => g.AcceptsArrivals));
         }
         sim.Process(Arrivals());
     }
@@ -92,9 +98,10 @@ public sealed class Cluster
 
     private IEnumerable<SimEvent> Arrivals()
     {
+        Engine.Timeout? next = null; // one timeout, restarted for each arrival
         foreach (var spec in run.Requests)
         {
-            if (spec.ArrivalNs > sim.Now) yield return sim.Timeout(spec.ArrivalNs - sim.Now);
+            if (spec.ArrivalNs > sim.Now) yield return next = next is null ? sim.Timeout(spec.ArrivalNs - sim.Now) : next.Restart(spec.ArrivalNs - sim.Now);
             var node = Route();
             node.Outstanding++;
             var gpu = EntryGpu(node);
@@ -117,19 +124,29 @@ public sealed class Cluster
     /// </summary>
     private GpuWorker EntryGpu(Node node)
     {
-        var entries = node.Gpus.Where(g => g.AcceptsArrivals).ToList();
-        int Load(GpuWorker g) => g.Outstanding + (node.DecodesOf.TryGetValue(g, out var decodes) ? decodes.Sum(d => d.Outstanding) : 0);
+        var entries = node.Entries;
         var start = rotation++ % entries.Count;
         var best = entries[start];
+        var bestLoad = Load(node, best);
         for (var k = 1; k < entries.Count; k++)
         {
             var candidate = entries[(start + k) % entries.Count];
-            if (Load(candidate) < Load(best)) best = candidate;
+            var load = Load(node, candidate);
+            if (load < bestLoad) (best, bestLoad) = (candidate, load);
         }
         return best;
     }
 
-    private static GpuWorker LeastLoaded(IEnumerable<GpuWorker> gpus)
+    /// <summary>A GPU's outstanding requests and, for a prefill GPU, those of the decode GPUs it feeds.</summary>
+    private static int Load(Node node, GpuWorker gpu)
+    {
+        var load = gpu.Outstanding;
+        if (node.DecodesOf.TryGetValue(gpu, out var decodes))
+            foreach (var d in decodes) load += d.Outstanding;
+        return load;
+    }
+
+    private static GpuWorker LeastLoaded(List<GpuWorker> gpus)
     {
         GpuWorker? best = null;
         foreach (var gpu in gpus) if (best is null || gpu.Outstanding < best.Outstanding) best = gpu;
@@ -171,7 +188,7 @@ public sealed class Cluster
         yield return node.Pool.Put(bytes);
         metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
         yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, gpu, null, node.Index, node.Links.GpuToHost(gpu.Record.LocalIndex)));
-        metrics.Transfer(new TransferRecord(request.Id, kind, Name(gpu), $"host{node.Index}", bytes, asked, sim.Now));
+        metrics.Transfer(new TransferRecord(request.Id, kind, Name(gpu), node.HostName, bytes, asked, sim.Now));
         kvHome[request] = null;
     }
 
@@ -201,7 +218,7 @@ public sealed class Cluster
         {
             // GPU-prefetch-for-GPU: host -> paired prefill GPU over its PCIe, then NVLink to the decode GPU.
             yield return backend.Move(new KvMove(request, bytes, KvMoveKind.HostToStaging, null, stage, node.Index, node.Links.HostToGpu(stage.Record.LocalIndex)));
-            metrics.Transfer(new TransferRecord(request.Id, "host_to_gpu", $"host{node.Index}", Name(stage), bytes, asked, sim.Now));
+            metrics.Transfer(new TransferRecord(request.Id, "host_to_gpu", node.HostName, Name(stage), bytes, asked, sim.Now));
             var hop = sim.Now;
             yield return backend.Move(new KvMove(request, bytes, KvMoveKind.StagingToGpu, stage, decode, node.Index, node.Links.GpuToGpu(stage.Record.LocalIndex, local)));
             metrics.Transfer(new TransferRecord(request.Id, "gpu_to_gpu", Name(stage), Name(decode), bytes, hop, sim.Now));
@@ -212,7 +229,7 @@ public sealed class Cluster
                 ? new KvMove(request, bytes, KvMoveKind.HostToGpu, null, decode, node.Index, node.Links.HostToGpu(local))
                 : new KvMove(request, bytes, KvMoveKind.GpuToGpu, from, decode, node.Index, node.Links.GpuToGpu(from.Record.LocalIndex, local)));
             metrics.Transfer(new TransferRecord(request.Id, from is null ? "host_to_gpu" : "gpu_to_gpu",
-                from is null ? $"host{node.Index}" : Name(from), Name(decode), bytes, asked, sim.Now));
+                from is null ? node.HostName : Name(from), Name(decode), bytes, asked, sim.Now));
         }
         if (from is null)
         {
@@ -236,5 +253,5 @@ public sealed class Cluster
     /// <summary>Every link of every node, for utilisation.</summary>
     public IEnumerable<Link> Links => nodes.SelectMany(n => n.Links.All);
 
-    private static string Name(GpuWorker gpu) => $"gpu{gpu.Record.Gpu}";
+    private static string Name(GpuWorker gpu) => gpu.Name;
 }

@@ -45,6 +45,11 @@ public sealed class GpuWorker
 
     public GpuRecord Record { get; }
 
+    /// <summary>The GPU's name in transfer records (gpu0, gpu1, ...), formatted once.</summary>
+    public string Name => name ??= $"gpu{Record.Gpu}";
+
+    private string? name;
+
     public GpuRole Role { get; }
 
     public IBatchPolicy Policy { get; }
