@@ -44,6 +44,15 @@ public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
     /// <summary>None unless a policy shows it (see <see cref="IBatchPolicy.RepeatablePasses"/>).</summary>
     public virtual int RepeatablePasses(ForwardBatch completed) => 0;
 
+    /// <summary>
+    /// The argument the first-come first-served policies share: after a pure decode pass of every running
+    /// request with none finished, their next decision pulls nothing (the first prefilled request did not
+    /// fit, and seats do not change while free blocks only shrink), admits nothing (likewise; what it would
+    /// reserve for a waiting request does not change while it waits) and schedules every running request
+    /// for one token again within the same budget, for as long as nothing changes.
+    /// </summary>
+    protected int RepeatsWhileFcfsUnchanged(ForwardBatch completed) => Queues.RanAllRunningAsDecodes(completed) ? int.MaxValue : 0;
+
     /// <summary>KV blocks to keep free when admitting: a share of the GPU's blocks.</summary>
     protected int Watermark(double fraction) => (int)(fraction * Context.Blocks.TotalBlocks);
 }

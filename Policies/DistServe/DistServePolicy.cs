@@ -31,4 +31,8 @@ public sealed class DistServePolicy(DistServeOptions options, PolicyContext cont
         }
         return Batch;
     }
+
+    /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
+    /// <remarks>On a prefill GPU no pass is a decode pass.</remarks>
+    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

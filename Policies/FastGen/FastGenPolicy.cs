@@ -21,4 +21,7 @@ public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context)
         Fcfs.AdmitWaiting(Queues, Batch, budget, options.MaxNumSeqs, WatermarkBlocks, chunked: true, r => r.TotalTokens);
         return Batch;
     }
+
+    /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
+    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

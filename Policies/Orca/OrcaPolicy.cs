@@ -27,4 +27,8 @@ public sealed class OrcaPolicy(OrcaOptions options, PolicyContext context) : Que
         Fcfs.AdmitWaiting(Queues, Batch, options.MaxNumBatchedTokens, options.MaxBatchSize, 0, chunked: false, ReserveTokens);
         return Batch;
     }
+
+    /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
+    /// <remarks>Running requests hold their whole reservation, so free blocks do not change at all.</remarks>
+    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

@@ -34,4 +34,8 @@ public sealed class SarathiPolicy(SarathiOptions options, PolicyContext context)
         }
         return Batch;
     }
+
+    /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
+    /// <remarks>With only decodes running, no prefill is being chunked, so a waiting prompt meets the same checks as before.</remarks>
+    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

@@ -38,10 +38,6 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : Que
         return Batch;
     }
 
-    /// <summary>
-    /// After a pure decode pass of every running request with none finished: the next decision pulls
-    /// nothing (the first prefilled request did not fit and seats and free blocks do not grow), admits
-    /// nothing (likewise) and schedules every running request for one token again, within the same budget.
-    /// </summary>
-    public override int RepeatablePasses(ForwardBatch completed) => Queues.RanAllRunningAsDecodes(completed) ? int.MaxValue : 0;
+    /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
+    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

@@ -79,6 +79,11 @@ public sealed class StandingDecodeTests
         { "vllm 2P+2D peer", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "deployment.gpus=[{role: prefill, count: 2}, {role: decode, count: 2}]"] },
         { "aligned 2P+2D host pool", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "policy=aligned", "deployment.handoff=host_pool",
             "deployment.gpus=[{role: prefill, count: 2}, {role: decode, count: 2}]"] },
+        { "sarathi", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "policy=sarathi"] },
+        { "fastgen", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "policy=fastgen"] },
+        { "orca", ["workload.num_requests=300", "workload.arrival.rate_per_s=20", "policy=orca"] },
+        { "distserve 1P+1D", ["workload.num_requests=300", "workload.arrival.rate_per_s=20", "policy=distserve",
+            "deployment.gpus=[{role: prefill, count: 1}, {role: decode, count: 1}]"] },
         { "aligned without candidate requests", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "policy=aligned", "policy.candidate_requests=false",
             "deployment.handoff=host_pool", "deployment.gpus=[{role: prefill, count: 1}, {role: decode, count: 1}]"] },
     };
@@ -136,7 +141,7 @@ public sealed class StandingDecodeTests
             Same("passes", reference.Iterations, lazy.Iterations);
             Same("transfers", reference.Transfers, lazy.Transfers);
             Same("pool samples", reference.PoolSamples, lazy.PoolSamples);
-        }, iterations: 150);
+        }, iterations: int.TryParse(Environment.GetEnvironmentVariable("STANDING_CASES"), out var cases) ? cases : 400);
         // The comparison is not vacuous: standing batches ran in these cases.
         Assert.True(standingPasses > passes / 20, $"only {standingPasses} of {passes} passes ran standing");
     }
