@@ -13,7 +13,7 @@ namespace Simulator.Bench;
 /// </summary>
 public static class FormationBenchmark
 {
-    public sealed record Figure(int Pooled, int Decisions, Distribution DecisionUs, double MeanBatch);
+    public sealed record Figure(int Pooled, int Decisions, Distribution DecisionUs, double MeanBatch, double BytesPerDecision);
 
     public static Figure Measure(int pooled, int decisions = 200)
     {
@@ -26,14 +26,20 @@ public static class FormationBenchmark
             policy.EnqueuePrefilled(Request.Prefilled(i, length, 2));
         }
         var times = new List<double>();
-        long batched = 0;
+        long batched = 0, allocated = 0;
         var now = 0L;
         for (var d = 0; d <= decisions; d++)
         {
+            var bytes = GC.GetAllocatedBytesForCurrentThread();
             var start = Stopwatch.GetTimestamp();
             var batch = policy.Schedule(now);
             var elapsed = Stopwatch.GetElapsedTime(start);
-            if (d > 0) times.Add(elapsed.TotalMicroseconds); // the first call also files the whole pool into the index
+            if (d > 0)
+            {
+                // The first call also files the whole pool into the index.
+                times.Add(elapsed.TotalMicroseconds);
+                allocated += GC.GetAllocatedBytesForCurrentThread() - bytes;
+            }
             batched += batch.Pulls.Count;
             foreach (var pull in batch.Pulls.ToList()) policy.KvArrived(pull.Request);
             // Finish the running batch so the next decision switches and forms a new candidate.
@@ -41,7 +47,7 @@ public static class FormationBenchmark
             foreach (var entry in run.Entries) entry.Request.Advance(entry.NewTokens);
             policy.Complete(run);
         }
-        return new Figure(pooled, decisions, Distribution.Of(times), batched / (double)(decisions + 1));
+        return new Figure(pooled, decisions, Distribution.Of(times), batched / (double)(decisions + 1), allocated / (double)decisions);
     }
 
     private static double Normal(Random random) =>

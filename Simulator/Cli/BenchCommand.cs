@@ -133,8 +133,9 @@ public static class BenchCommand
         {
             var f = FormationBenchmark.Measure(pooled);
             Console.WriteLine($"(c) aligned formation, {f.Pooled:N0} pooled: {f.Decisions} decisions, mean {f.DecisionUs.Mean:F1} us, " +
-                $"P50 {f.DecisionUs.P50:F1} us, P99 {f.DecisionUs.P99:F1} us; mean batch {f.MeanBatch:F0} requests");
-            record?.Add($"formation/{f.Pooled}", ("decision_mean_us", f.DecisionUs.Mean), ("decision_p99_us", f.DecisionUs.P99), ("mean_batch", f.MeanBatch));
+                $"P50 {f.DecisionUs.P50:F1} us, P99 {f.DecisionUs.P99:F1} us; mean batch {f.MeanBatch:F0} requests; allocated {f.BytesPerDecision:N0} bytes per decision");
+            record?.Add($"formation/{f.Pooled}", ("decision_mean_us", f.DecisionUs.Mean), ("decision_p99_us", f.DecisionUs.P99), ("mean_batch", f.MeanBatch),
+                ("bytes_per_decision", f.BytesPerDecision));
         }
         return ExitCodes.Ok;
     }
