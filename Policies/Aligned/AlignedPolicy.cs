@@ -107,12 +107,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         if (!options.CandidateRequests || switchDue) return int.MaxValue;
         var joining = Queues.Arriving.Count - (candidate.Count - staged.Count);
         if (Queues.Running.Count + joining >= batchSize) return int.MaxValue;
-        int lo = int.MaxValue, hi = 0;
-        foreach (var r in Queues.Running)
-        {
-            lo = Math.Min(lo, r.ComputedTokens + 1);
-            hi = Math.Max(hi, r.ComputedTokens + 1);
-        }
+        var (_, lo, hi) = RunningLengths();
         if (pool.ShortestAtLeast(lo) is not { } next) return int.MaxValue;
         return Math.Max(0, next - hi);
     }
@@ -224,15 +219,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private void RefillRunningBatch()
     {
         if (Queues.Running.Count == 0 || pool.Count == 0) return;
-        long sum = 0;
-        int lo = int.MaxValue, hi = 0;
-        foreach (var r in Queues.Running)
-        {
-            var length = r.ComputedTokens + 1;
-            sum += length;
-            lo = Math.Min(lo, length);
-            hi = Math.Max(hi, length);
-        }
+        var (sum, lo, hi) = RunningLengths();
         var mean = (int)(sum / Queues.Running.Count);
         var joining = Queues.Arriving.Count - (candidate.Count - staged.Count);
         while (Queues.Running.Count + joining < batchSize && pool.Count > 0)
@@ -244,5 +231,20 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
             Queues.Pull(r, length, Batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
             joining++;
         }
+    }
+
+    /// <summary>The running batch's KV lengths as the next pass sees them (computed tokens + 1): sum, shortest, longest.</summary>
+    private (long Sum, int Lo, int Hi) RunningLengths()
+    {
+        long sum = 0;
+        int lo = int.MaxValue, hi = 0;
+        foreach (var r in Queues.Running)
+        {
+            var length = r.ComputedTokens + 1;
+            sum += length;
+            lo = Math.Min(lo, length);
+            hi = Math.Max(hi, length);
+        }
+        return (sum, lo, hi);
     }
 }

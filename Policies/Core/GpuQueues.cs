@@ -133,8 +133,8 @@ public sealed class GpuQueues(PolicyContext context)
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
-            if (entry.NewTokens != 1 || !ReferenceEquals(entry.Request, Running[i]) || entry.Request.PendingTokens != 1
-                || entry.Request.Phase != RequestPhase.Running) return false;
+            // Running holds only running requests: the same request in the same place is still running.
+            if (entry.NewTokens != 1 || !ReferenceEquals(entry.Request, Running[i]) || entry.Request.PendingTokens != 1) return false;
         }
         return true;
     }

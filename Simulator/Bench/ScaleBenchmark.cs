@@ -13,12 +13,10 @@ namespace Simulator.Bench;
 /// </summary>
 public static class ScaleBenchmark
 {
-    /// <param name="Iterations">Passes of the longer run.</param>
-    /// <param name="WallS">Wall time of the longer run.</param>
     /// <param name="MarginalIterations">Passes the longer run made beyond the shorter one.</param>
     /// <param name="MarginalWallS">Wall time those passes took.</param>
     /// <param name="MarginalBytes">Bytes allocated by those passes.</param>
-    public sealed record Figure(int Batch, int Iterations, double WallS, int MarginalIterations, double MarginalWallS, long MarginalBytes)
+    public sealed record Figure(int Batch, int MarginalIterations, double MarginalWallS, long MarginalBytes)
     {
         public double IterationsPerS => MarginalIterations / MarginalWallS;
 
@@ -37,8 +35,7 @@ public static class ScaleBenchmark
     {
         var shorter = Run(batch, ShorterOutput, lazy);
         var longer = Run(batch, LongerOutput, lazy);
-        return new Figure(batch, longer.Iterations, longer.WallS, longer.Iterations - shorter.Iterations,
-            longer.WallS - shorter.WallS, longer.AllocatedBytes - shorter.AllocatedBytes);
+        return new Figure(batch, longer.Iterations - shorter.Iterations, longer.WallS - shorter.WallS, longer.AllocatedBytes - shorter.AllocatedBytes);
     }
 
     private static ServingBenchmark.Figure Run(int batch, int outputTokens, bool lazy)

@@ -123,14 +123,11 @@ public sealed class ForwardCostModel
     }
 
     /// <summary>
-    /// Whether passes can run as a standing batch (<see cref="Serving.StandingDecode"/>): its incremental
-    /// sums reproduce the closed form with one block per head and each request's own length, uncalibrated.
+    /// This model's attention shape and GPU rates for standing batches (<see cref="Serving.StandingDecode"/>), or null:
+    /// their incremental sums reproduce the closed form only with one block per head and each request's own length, uncalibrated.
     /// </summary>
-    public bool SupportsStanding => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm
-                                    && config.AttentionLengths == AttentionLengths.Own && config.AttentionKernel == AttentionKernel.PerHead;
-
-    /// <summary>This model's attention shape and GPU rates for standing batches (null when <see cref="SupportsStanding"/> is false).</summary>
-    public Serving.StandingShape? StandingShape => SupportsStanding
+    public Serving.StandingShape? StandingShape => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm
+                                                   && config.AttentionLengths == AttentionLengths.Own && config.AttentionKernel == AttentionKernel.PerHead
         ? new Serving.StandingShape(blocks.KvHeads, AttentionMakespan.SaturatingBlocks(gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
             blocks.BytesPerToken, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots)
         : null;

@@ -33,6 +33,13 @@ public sealed class Simulation
 
     public Timeout Timeout(long delayNs, int priority = EventPriority.Normal) => new(this, delayNs, priority);
 
+    /// <summary>
+    /// A timeout of <paramref name="delayNs"/> for a process that waits on one every step: the first call
+    /// creates it in <paramref name="reused"/>, later calls restart it (<see cref="Engine.Timeout.Restart"/>),
+    /// so the steps allocate nothing.
+    /// </summary>
+    public Timeout Timeout(ref Timeout? reused, long delayNs) => reused = reused is null ? Timeout(delayNs) : reused.Restart(delayNs);
+
     /// <summary>Starts a process at the current time, before normal events of this instant.</summary>
     public Process Process(IEnumerable<SimEvent> body) => new(this, body);
 

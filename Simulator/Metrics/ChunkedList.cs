@@ -41,19 +41,6 @@ public sealed class ChunkedList<T> : IReadOnlyList<T>
         Count++;
     }
 
-    /// <summary>Copies every item, in order, into a new array.</summary>
-    public T[] ToArray()
-    {
-        var array = new T[Count];
-        for (int c = 0, at = 0; at < Count; c++)
-        {
-            var n = Math.Min(mask + 1, Count - at);
-            Array.Copy(chunks[c], 0, array, at, n);
-            at += n;
-        }
-        return array;
-    }
-
     public IEnumerator<T> GetEnumerator()
     {
         for (var i = 0; i < Count; i++) yield return chunks[i >> shift][i & mask];

@@ -101,7 +101,7 @@ public sealed class Cluster
         Engine.Timeout? next = null; // one timeout, restarted for each arrival
         foreach (var spec in run.Requests)
         {
-            if (spec.ArrivalNs > sim.Now) yield return next = next is null ? sim.Timeout(spec.ArrivalNs - sim.Now) : next.Restart(spec.ArrivalNs - sim.Now);
+            if (spec.ArrivalNs > sim.Now) yield return sim.Timeout(ref next, spec.ArrivalNs - sim.Now);
             var node = Route();
             node.Outstanding++;
             var gpu = EntryGpu(node);
@@ -188,7 +188,7 @@ public sealed class Cluster
         yield return node.Pool.Put(bytes);
         metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
         yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, gpu, null, node.Index, node.Links.GpuToHost(gpu.Record.LocalIndex)));
-        metrics.Transfer(new TransferRecord(request.Id, kind, Name(gpu), node.HostName, bytes, asked, sim.Now));
+        metrics.Transfer(new TransferRecord(request.Id, kind, gpu.Name, node.HostName, bytes, asked, sim.Now));
         kvHome[request] = null;
     }
 
@@ -218,10 +218,10 @@ public sealed class Cluster
         {
             // GPU-prefetch-for-GPU: host -> paired prefill GPU over its PCIe, then NVLink to the decode GPU.
             yield return backend.Move(new KvMove(request, bytes, KvMoveKind.HostToStaging, null, stage, node.Index, node.Links.HostToGpu(stage.Record.LocalIndex)));
-            metrics.Transfer(new TransferRecord(request.Id, "host_to_gpu", node.HostName, Name(stage), bytes, asked, sim.Now));
+            metrics.Transfer(new TransferRecord(request.Id, "host_to_gpu", node.HostName, stage.Name, bytes, asked, sim.Now));
             var hop = sim.Now;
             yield return backend.Move(new KvMove(request, bytes, KvMoveKind.StagingToGpu, stage, decode, node.Index, node.Links.GpuToGpu(stage.Record.LocalIndex, local)));
-            metrics.Transfer(new TransferRecord(request.Id, "gpu_to_gpu", Name(stage), Name(decode), bytes, hop, sim.Now));
+            metrics.Transfer(new TransferRecord(request.Id, "gpu_to_gpu", stage.Name, decode.Name, bytes, hop, sim.Now));
         }
         else
         {
@@ -229,7 +229,7 @@ public sealed class Cluster
                 ? new KvMove(request, bytes, KvMoveKind.HostToGpu, null, decode, node.Index, node.Links.HostToGpu(local))
                 : new KvMove(request, bytes, KvMoveKind.GpuToGpu, from, decode, node.Index, node.Links.GpuToGpu(from.Record.LocalIndex, local)));
             metrics.Transfer(new TransferRecord(request.Id, from is null ? "host_to_gpu" : "gpu_to_gpu",
-                from is null ? node.HostName : Name(from), Name(decode), bytes, asked, sim.Now));
+                from is null ? node.HostName : from.Name, decode.Name, bytes, asked, sim.Now));
         }
         if (from is null)
         {
@@ -252,6 +252,4 @@ public sealed class Cluster
 
     /// <summary>Every link of every node, for utilisation.</summary>
     public IEnumerable<Link> Links => nodes.SelectMany(n => n.Links.All);
-
-    private static string Name(GpuWorker gpu) => gpu.Name;
 }

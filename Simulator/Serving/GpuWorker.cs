@@ -79,9 +79,9 @@ public sealed class GpuWorker
                     stand.ReserveCrossings(Blocks);
                     var standingCost = backend.ForwardStanding(this, stand);
                     var standingStart = sim.Now;
-                    yield return passEnd = passEnd is null ? sim.Timeout(standingCost.DurationNs) : passEnd.Restart(standingCost.DurationNs);
+                    yield return sim.Timeout(ref passEnd, standingCost.DurationNs);
                     metrics.IterationDone(Record.Gpu, standingStart, standingCost, stand.Count, 0, stand.Count, stand.TotalTokens, stand.LongestTokens,
-                        Blocks.UsedBlocks, Policy.WaitingCount, 0, standingSwitch);
+                        Blocks.UsedBlocks, Policy.WaitingCount, 0, stand.IsBatchSwitch);
                     stand.PassDone();
                     metrics.StandingPassDone();
                     continue;
@@ -111,7 +111,7 @@ public sealed class GpuWorker
             var cost = backend.Forward(this, batch);
             var start = sim.Now;
             // One timeout per GPU, restarted each pass: no allocation per pass.
-            yield return passEnd = passEnd is null ? sim.Timeout(cost.DurationNs) : passEnd.Restart(cost.DurationNs);
+            yield return sim.Timeout(ref passEnd, cost.DurationNs);
             for (var i = 0; i < batch.Entries.Count; i++)
             {
                 var entry = batch.Entries[i];
@@ -123,12 +123,8 @@ public sealed class GpuWorker
             if (Role == GpuRole.Prefill)
                 foreach (var request in Policy.TakeHandoffs()) cluster.HandOff(request, this);
             // Nothing reached the policy during the pass and it will repeat this batch: run it standing from here.
-            else if (standing is not null && !touched && Policy.RepeatablePasses(batch) is > 0 and var repeatable
-                     && standing.Start(batch, Blocks, repeatable, MinimumStandingPasses))
-                standingSwitch = batch.IsBatchSwitch;
+            else if (standing is not null && !touched && Policy.RepeatablePasses(batch) is > 0 and var repeatable)
+                standing.Start(batch, Blocks, repeatable, MinimumStandingPasses);
         }
     }
-
-    /// <summary>Whether the standing batch's passes are batch switches (as the pass it repeats was).</summary>
-    private bool standingSwitch;
 }

@@ -46,6 +46,9 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
 
     public bool Active { get; private set; }
 
+    /// <summary>Whether the passes are batch switches, as the pass the batch repeats was.</summary>
+    public bool IsBatchSwitch { get; private set; }
+
     public int KvHeads => shape.KvHeads;
 
     public double BytesPerToken => shape.BytesPerToken;
@@ -80,6 +83,7 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
         Grow(ref context0, n);
         Count = n;
         Passes = 0;
+        IsBatchSwitch = completed.IsBatchSwitch;
         Array.Clear(crossing);
         lateCount = lateAt = 0;
         total0 = 0;
