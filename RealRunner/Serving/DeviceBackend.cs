@@ -48,7 +48,7 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
         var model = run.Config.Model;
         layout = new KvLayout(model.Layers, model.KvHeads, model.HeadDim, run.Memory.BlockSizeTokens);
         maxBlocksPerSeq = (run.Requests.Max(r => r.PromptTokens + r.OutputTokens) + layout.BlockSize - 1) / layout.BlockSize;
-        splitKvTokens = run.Config.CostModel.AttentionKernel == AttentionKernel.SplitKv ? run.Config.CostModel.SplitKvPartitionTokens : 0;
+        splitKvTokens = run.Config.CostModel.AttentionKernel == AttentionKernel.SplitKv ? run.Config.CostModel.SplitKvPartitionTokens ?? AttentionLaunch.GenericSplitTokens : 0;
         foreach (var accelerator in session.Accelerators)
         {
             var s = new DeviceStreams(accelerator);

@@ -18,6 +18,7 @@ public static class CliApp
             ListCommand.Build(),
             PlotCommand.Build(),
             BenchCommand.Build(),
+            AccuracyCommand.Build(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -36,5 +36,17 @@ public sealed record ExperimentConfig(
             yield return ("policy.name", $"{Policy.Name} needs prefill and decode GPUs and no colocated ones: set deployment.gpus, e.g. [{{ role: prefill, count: 4 }}, {{ role: decode, count: 4 }}]");
         if (Policy.Descriptor.NeedsHostPool && Deployment.Handoff != KvHandoff.HostPool)
             yield return ("deployment.handoff", $"{Policy.Name} keeps prefilled KV in the host KV pool: set deployment.handoff: host_pool");
+        if (CostModel.Calibration is null && KernelWithoutRates() is { } kernel)
+            yield return ("cost_model.attention_kernel",
+                $"{ConfigNames.EnumName(kernel)} (the kernel {(CostModel.AttentionKernel == AttentionKernel.Auto ? $"{Policy.Name}'s engine uses" : "chosen")}) "
+                + $"has no rates for gpu '{Node.Gpu.Name}': add attention_kernels to its catalog entry, or set cost_model.attention_kernel: per_head");
+    }
+
+    /// <summary>The kernel family this run may launch that its GPU has no rates for (auto: both of vLLM's, v1 and v2).</summary>
+    private AttentionKernel? KernelWithoutRates()
+    {
+        var kernel = CostModel.AttentionKernel == AttentionKernel.Auto ? EngineProfile.For(Policy.Name).Kernel : CostModel.AttentionKernel;
+        if (kernel == AttentionKernel.Auto) kernel = AttentionKernel.PagedV1;
+        return AttentionLaunch.HasRates(Node.Gpu, kernel) ? null : kernel;
     }
 }

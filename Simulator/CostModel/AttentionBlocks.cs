@@ -17,23 +17,19 @@ public sealed class AttentionBlocks
 
     private int[] lengths = new int[16];
 
-    public AttentionBlocks(int kvHeads, int partitionTokens, double bytesPerToken)
-    {
-        KvHeads = kvHeads;
-        PartitionTokens = partitionTokens;
-        BytesPerToken = bytesPerToken;
-    }
+    public AttentionBlocks(int kvHeads, int partitionTokens, double bytesPerToken) => Configure(kvHeads, partitionTokens, bytesPerToken);
 
-    public int KvHeads { get; }
+    /// <summary>Blocks per request per partition: KV heads, or query heads for kernels with one block per query head.</summary>
+    public int KvHeads { get; private set; }
 
     /// <summary>Tokens per block; int.MaxValue for one block per (request, head).</summary>
-    public int PartitionTokens { get; }
+    public int PartitionTokens { get; private set; }
 
     /// <summary>True when every (request, head) is one block (no split-KV).</summary>
     public bool OneBlockPerHead => PartitionTokens == int.MaxValue;
 
-    /// <summary>Bytes one KV head reads per token (K and V).</summary>
-    public double BytesPerToken { get; }
+    /// <summary>Bytes one block reads per token (one KV head's K and V).</summary>
+    public double BytesPerToken { get; private set; }
 
     public long BlockCount { get; private set; }
 
@@ -52,12 +48,22 @@ public sealed class AttentionBlocks
     /// <summary>Bytes of requests holding <paramref name="tokens"/> KV tokens in all, every head read: the one formula both ways of summing use.</summary>
     public static double BytesOfRequests(long tokens, int kvHeads, double bytesPerToken) => (double)tokens * kvHeads * bytesPerToken;
 
+    /// <summary>Empties the launch and sets its shape (a launch's shape depends on its batch: <see cref="AttentionLaunch"/>).</summary>
+    public void Configure(int heads, int partitionTokens, double bytesPerToken)
+    {
+        KvHeads = heads;
+        PartitionTokens = partitionTokens;
+        BytesPerToken = bytesPerToken;
+        Clear();
+    }
+
     public void Clear()
     {
         requests.Clear();
         BlockCount = 0;
         TotalTokens = 0;
         LongestBlockTokens = 0;
+        ShortestTokens = 0;
     }
 
     public void Add(int kvTokens)
@@ -68,7 +74,37 @@ public sealed class AttentionBlocks
         requests.Add((kvTokens, partitions, last));
         BlockCount += (long)partitions * KvHeads;
         TotalTokens += kvTokens;
+        ShortestTokens = requests.Count == 1 ? kvTokens : Math.Min(ShortestTokens, kvTokens);
         LongestBlockTokens = Math.Max(LongestBlockTokens, Math.Min(kvTokens, PartitionTokens));
+    }
+
+    /// <summary>Tokens of the shortest request (0 when empty).</summary>
+    public int ShortestTokens { get; private set; }
+
+    /// <summary>
+    /// Tokens of the <paramref name="w"/> smallest blocks together (every block when there are fewer). Blocks of one request are
+    /// its heads' (equal) and its partitions'; O(1) when the shortest request's heads cover w, else a sort of the block sizes.
+    /// </summary>
+    public long SmallestBlocksTokens(long w)
+    {
+        if (w <= 0 || BlockCount == 0) return 0;
+        if (w <= KvHeads && (OneBlockPerHead || ShortestTokens <= PartitionTokens)) return w * ShortestTokens;
+        var groups = new List<(int Tokens, long Count)>(2 * requests.Count);
+        foreach (var (tokens, partitions, last) in requests)
+        {
+            if (partitions > 1) groups.Add((Math.Min(PartitionTokens, tokens), (long)(partitions - 1) * KvHeads));
+            groups.Add((last, KvHeads));
+        }
+        groups.Sort((a, b) => a.Tokens.CompareTo(b.Tokens));
+        long sum = 0;
+        foreach (var (tokens, count) in groups)
+        {
+            var take = Math.Min(count, w);
+            sum += take * tokens;
+            w -= take;
+            if (w == 0) break;
+        }
+        return sum;
     }
 
     /// <summary>Request <paramref name="i"/>'s KV tokens (batch order).</summary>

@@ -16,7 +16,7 @@ public static class AttentionMakespan
         blocks.TotalBytes / Aggregate(bandwidth, perBlock, slots);
 
     /// <summary>
-    /// The closed form (DESIGN section 5), the larger of two estimates:
+    /// The closed form (DESIGN section 5), the largest of three estimates:
     /// <list type="bullet">
     /// <item>Shared bandwidth with a per-block cap, all blocks starting together: while more than
     /// k = bandwidth / per-block rate blocks run, they share HBM; beyond the k-th largest block's
@@ -26,11 +26,32 @@ public static class AttentionMakespan
     /// <item>Launch order (waves): a block cannot start before the blocks launched <c>slots</c>
     /// places ahead of it have drained, so a request's blocks finish no earlier than (bytes
     /// launched before its last wave) / aggregate rate + its largest block / rate.</item>
+    /// <item>Waves: with n blocks on <c>slots</c> slots some slot runs at least w = ceil(n / slots) of them one after another,
+    /// at best the w smallest, each at no more than the per-block rate. Exact for equal blocks,
+    /// where the launch-order estimate lets waiting blocks start before any running one has finished.</item>
     /// </list>
-    /// O(requests) with one block per head, O(requests log k) with split-KV.
+    /// O(requests) with one block per head, O(requests log k) with split-KV. <paramref name="launchOrder"/> false drops the
+    /// launch-order and wave estimates, for plans that deal their chunks longest-first over a persistent grid (FlashInfer).
     /// </summary>
-    public static double ClosedFormNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots) =>
-        Math.Max(SharedNs(blocks, bandwidth, perBlock, slots), LaunchOrderNs(blocks, bandwidth, perBlock, slots));
+    public static double ClosedFormNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots, bool launchOrder = true) =>
+        launchOrder
+            ? Math.Max(Math.Max(SharedNs(blocks, bandwidth, perBlock, slots), LaunchOrderNs(blocks, bandwidth, perBlock, slots)),
+                WavesNs(blocks, perBlock, slots))
+            : Math.Max(SharedNs(blocks, bandwidth, perBlock, slots),
+                FloorNs(blocks.TotalBytes, blocks.LongestBlockTokens, blocks.BytesPerToken, bandwidth, perBlock, slots));
+
+    /// <summary>Blocks one slot must run in sequence: ceil(blocks / slots).</summary>
+    public static long Waves(long blockCount, int slots) => (blockCount + slots - 1) / slots;
+
+    /// <summary>The wave bound: the ceil(n / slots) smallest blocks at the per-block rate, back to back.</summary>
+    public static double WavesNs(AttentionBlocks blocks, double perBlock, int slots)
+    {
+        var waves = Waves(blocks.BlockCount, slots);
+        return waves <= 1 ? 0 : WavesNs(blocks.SmallestBlocksTokens(waves), blocks.BytesPerToken, perBlock);
+    }
+
+    /// <summary>The wave bound from its sum (in block tokens): the formula both the per-pass and the incremental path use.</summary>
+    public static double WavesNs(long smallestBlocksTokens, double bytesPerToken, double perBlock) => smallestBlocksTokens * bytesPerToken / perBlock;
 
     /// <summary>Blocks that saturate HBM together: ceil(aggregate / per-block rate).</summary>
     public static long SaturatingBlocks(double bandwidth, double perBlock, int slots) =>

@@ -5,113 +5,199 @@ using Simulator.Specs;
 namespace Simulator.CostModel;
 
 /// <summary>
-/// Closed-form time of a forward pass (DESIGN section 5) on one GPU.
+/// Time of a forward pass (DESIGN section 5) on one GPU, from achievable (measured) rates where the catalog has them.
 /// <list type="bullet">
-/// <item>Dense part per layer, by roofline: max(weight bytes / HBM bandwidth, 2 * tokens * params / FLOP/s).</item>
-/// <item>Decode attention per layer from every request's own KV length (never the batch mean):
-/// one thread block per (request, kv head) [per KV partition with split-KV], block bytes
-/// proportional to its length; blocks share HBM bandwidth, one block cannot exceed the
-/// per-block rate, and at most <c>slots</c> blocks are resident: see <see cref="AttentionMakespan"/>
-/// for the closed form (with launch-order wave effects) and the exact fluid schedule.</item>
-/// <item>Prefill attention per layer: causal QK^T and PV FLOPs, quadratic in the prompt, or
-/// reading the earlier context's KV when a chunk continues a prefill, whichever is slower.</item>
-/// <item>LM head once per pass, kernel launches per layer, fixed per-pass overhead.</item>
+/// <item>Dense part per layer: four GEMMs (fused QKV, output, up or fc1, down or fc2), each a fixed time plus the longer of
+/// streaming the weights and computing at the GPU's measured rate for the pass's token count (<see cref="GemmRates"/>); the
+/// small kernels (norms, rotary, activation, residual) at least a launch each plus their activation traffic. Without
+/// measured GEMM rates, the roofline on hbm_bandwidth and dense_tflops.</item>
+/// <item>Decode attention per layer from every request's own KV length (never the batch mean), launched as its kernel family
+/// builds it (<see cref="AttentionLaunch"/>): blocks per (request, head, split) share HBM bandwidth, no block exceeds its
+/// per-block rate, at most <c>slots</c> are resident; <see cref="AttentionMakespan"/> gives the closed form (with launch-order
+/// waves) or the exact fluid schedule; plus the launch's fixed time.</item>
+/// <item>Prefill attention per layer: the chunk's causal square at the measured rate for its length, its queries against
+/// earlier context at the measured context rate, or reading that context, whichever is slower.</item>
+/// <item>LM head once per pass, and the engine's host time (<see cref="EngineProfile"/>), serialised or overlapped.</item>
 /// </list>
-/// With a calibration's tables (<see cref="CalibratedCosts"/>), decode attention is the closed form
-/// times the measured correction interpolated for the batch, the dense part is the measured
-/// per-layer time, and per-layer launches are those the tables did not measure; outside the tables
-/// the closed form stands. <c>attention_lengths: mean</c> prices decode attention as if every
-/// request had the batch's mean KV length (the batch-mean model, for comparison).
+/// With a calibration's tables (<see cref="CalibratedCosts"/>), decode attention is the closed form times the measured
+/// correction interpolated for the batch, the dense part is the measured per-layer time; outside the tables the model
+/// stands. <c>attention_lengths: mean</c> prices decode attention as if every request had the batch's mean KV length.
 /// </summary>
 public sealed class ForwardCostModel
 {
+    /// <summary>GEMMs per layer: fused QKV, attention output, MLP up (fused gate and up for SwiGLU) or fc1, MLP down or fc2 (vLLM's layers).</summary>
+    public const int GemmsPerLayer = 4;
+
+    /// <summary>
+    /// Activation traffic of a layer's small kernels, bytes per token per hidden unit, at the HBM rate: Vidur's five small
+    /// ops (two norms, rotary, activation, residual add) on Llama-2-7B grow by 0.654 ms (A100) and 0.368 ms (H100) from 1 to
+    /// 4,096 tokens (microsoft/vidur@7d47513, data/profiling/compute/{a100,h100}/meta-llama/Llama-2-7b-hf/mlp.csv), which is
+    /// 70 and 66 bytes per token per hidden unit at 1,785 and 2,980 GB/s.
+    /// </summary>
+    public const double ElementwiseBytesPerTokenHidden = 68;
+
     private readonly ModelSpec model;
     private readonly GpuSpec gpu;
     private readonly CostModelConfig config;
-    private readonly long kvBlockBytesPerToken;
+    private readonly AttentionKernel engineKernel;
+    private readonly (double FixedUs, double PerSequenceUs, HostOverlap Overlap)? host;
     private readonly AttentionBlocks blocks;
     private readonly AttentionBlocks rows;
     private readonly CalibratedCosts? calibrated;
+    private int[] decodeLengths = new int[64];
 
-    public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config, CalibrationTables? calibration = null)
+    public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config, CalibrationTables? calibration = null, EngineProfile? engine = null)
     {
         this.model = model;
         this.gpu = gpu;
         this.config = config;
-        kvBlockBytesPerToken = model.KvHeadBytesPerToken;
-        var partition = config.AttentionKernel == AttentionKernel.SplitKv ? config.SplitKvPartitionTokens : int.MaxValue;
-        blocks = new AttentionBlocks(model.KvHeads, partition, kvBlockBytesPerToken);
-        rows = new AttentionBlocks(model.KvHeads, int.MaxValue, kvBlockBytesPerToken);
+        Engine = engine ?? EngineProfile.For("vllm");
+        // A calibration profiles RealRunner's own kernel: auto then means that kernel, since the device runs it.
+        engineKernel = calibration is { Attention.Count: > 0 }
+            ? Enum.GetValues<AttentionKernel>().First(k => Config.ConfigNames.EnumName(k) == calibration.Attention[0].Kernel)
+            : Engine.Kernel;
+        host = config.EngineCpu switch
+        {
+            EngineCpuModel.None => null,
+            _ => (config.EngineCpuFixedUs ?? Engine.HostFixedUs, config.EngineCpuPerSequenceUs ?? Engine.HostPerSequenceUs,
+                config.EngineCpu switch
+                {
+                    EngineCpuModel.VllmV0 => HostOverlap.Serialised,
+                    EngineCpuModel.VllmAsync => HostOverlap.Overlapped,
+                    _ => Engine.Overlap,
+                }),
+        };
+        blocks = new AttentionBlocks(model.KvHeads, int.MaxValue, model.KvHeadBytesPerToken);
+        rows = new AttentionBlocks(model.KvHeads, int.MaxValue, model.KvHeadBytesPerToken);
         if (calibration is not null) calibrated = new CalibratedCosts(calibration, ClosedFormLayerNs);
     }
+
+    /// <summary>The engine whose kernel choice and host time the passes pay.</summary>
+    public EngineProfile Engine { get; }
 
     /// <summary>How much of the run the calibration's tables covered (null without a calibration, or when they covered all of it).</summary>
     public string? CalibrationReport() => calibrated?.Report();
 
-    /// <summary>The closed form's decode-attention time of one layer for a batch of KV lengths.</summary>
+    /// <summary>The kernel a launch of <paramref name="requests"/> decodes with this longest KV runs.</summary>
+    public AttentionKernel KernelFor(int requests, int longestTokens)
+    {
+        var kernel = config.AttentionKernel == AttentionKernel.Auto ? engineKernel : config.AttentionKernel;
+        return kernel == AttentionKernel.Auto ? AttentionLaunch.VllmChoice(requests, model.Heads, longestTokens) : kernel;
+    }
+
+    /// <summary>The launch a batch of decode KV lengths makes.</summary>
+    public AttentionLaunch LaunchFor(ReadOnlySpan<int> lengths)
+    {
+        int longest = 0;
+        long total = 0;
+        foreach (var length in lengths)
+        {
+            longest = Math.Max(longest, length);
+            total += length;
+        }
+        return AttentionLaunch.Plan(KernelFor(lengths.Length, longest), model, gpu, config, lengths.Length, longest, total);
+    }
+
+    /// <summary>The closed form's decode-attention time of one layer for a batch of KV lengths with a kernel (calibration factors use it).</summary>
     private double ClosedFormLayerNs(AttentionKernel kernel, IReadOnlyList<int> lengths)
     {
-        var b = new AttentionBlocks(blocks.KvHeads, kernel == AttentionKernel.SplitKv ? config.SplitKvPartitionTokens : int.MaxValue, blocks.BytesPerToken);
+        var array = lengths.ToArray();
+        var launch = AttentionLaunch.Plan(kernel, model, gpu, config, array.Length, array.Max(), array.Sum(l => (long)l));
+        var b = new AttentionBlocks(launch.HeadsPerRequest, launch.PartitionTokens, launch.BytesPerToken);
+        foreach (var length in array) b.Add(length);
+        return MakespanNs(b, launch, AttentionMode.ClosedForm).Makespan + launch.FixedNs;
+    }
+
+    /// <summary>One decode-attention launch's time for given KV lengths, one layer, ns (the accuracy report uses it).</summary>
+    public double DecodeAttentionLayerNs(ReadOnlySpan<int> lengths)
+    {
+        var launch = LaunchFor(lengths);
+        var b = new AttentionBlocks(launch.HeadsPerRequest, launch.PartitionTokens, launch.BytesPerToken);
         foreach (var length in lengths) b.Add(length);
-        return Math.Max(AttentionMakespan.ClosedFormNs(b, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
-            AttentionMakespan.BalancedNs(b, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots));
+        return MakespanNs(b, launch, config.AttentionMode).Makespan + launch.FixedNs;
     }
 
     public IterationCost Estimate(ForwardBatch batch)
     {
         double tokens = 0, prefillNs = 0;
-        blocks.Clear();
         rows.Clear();
         var entries = batch.Entries;
         var prefillRows = calibrated?.PrefillAsRows == true;
-        var meanLengths = config.AttentionLengths == AttentionLengths.Mean;
         int decodes = 0, decodeMax = 0;
         long decodeSum = 0;
+        if (decodeLengths.Length < entries.Count) decodeLengths = new int[Math.Max(entries.Count, 2 * decodeLengths.Length)];
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
             tokens += entry.NewTokens;
             if (entry.NewTokens == 1)
             {
-                decodes++;
+                decodeLengths[decodes++] = entry.ContextTokens;
                 decodeSum += entry.ContextTokens;
                 decodeMax = Math.Max(decodeMax, entry.ContextTokens);
-                if (!meanLengths) blocks.Add(entry.ContextTokens);
             }
             else if (prefillRows)
                 for (var p = entry.ContextTokens - entry.NewTokens; p < entry.ContextTokens; p++) rows.Add(p + 1);
             else prefillNs += PrefillAttentionNsPerLayer(entry);
         }
         var decodeMean = decodes == 0 ? 0 : (double)decodeSum / decodes;
-        if (meanLengths && decodes > 0)
+        double attentionNs = 0, balancedNs = 0;
+        if (decodes > 0)
         {
+            var meanLengths = config.AttentionLengths == AttentionLengths.Mean;
+            var kernel = KernelFor(decodes, meanLengths ? (int)Math.Round(decodeMean) : decodeMax);
             // The batch-mean model: every decode request at the mean length, blind to a long outlier.
             var at = (int)Math.Round(decodeMean);
-            for (var i = 0; i < decodes; i++) blocks.Add(at);
-        }
-        var spreadMax = meanLengths ? decodeMean : decodeMax; // the table lookup sees no spread in the batch-mean model
-
-        var (attentionNs, balancedNs) = AttentionNsPerLayer();
-        if (blocks.BlockCount > 0 && calibrated?.AttentionFactor(config.AttentionKernel, decodes, decodeMean, spreadMax) is { } factor)
-        {
-            attentionNs *= factor;
-            balancedNs *= factor;
+            var launch = AttentionLaunch.Plan(kernel, model, gpu, config, decodes, meanLengths ? at : decodeMax, meanLengths ? (long)at * decodes : decodeSum);
+            blocks.Configure(launch.HeadsPerRequest, launch.PartitionTokens, launch.BytesPerToken);
+            for (var i = 0; i < decodes; i++) blocks.Add(meanLengths ? at : decodeLengths[i]);
+            (attentionNs, balancedNs) = MakespanNs(blocks, launch, config.AttentionMode);
+            // The table lookup sees no spread in the batch-mean model.
+            if (calibrated?.AttentionFactor(kernel, decodes, decodeMean, meanLengths ? decodeMean : decodeMax) is { } factor)
+            {
+                attentionNs *= factor;
+                balancedNs *= factor;
+            }
+            attentionNs += launch.FixedNs;
+            balancedNs += launch.FixedNs;
         }
         if (rows.BlockCount > 0) prefillNs += RowsNsPerLayer();
-        return Compose(tokens, batch.Entries.Count, attentionNs, balancedNs, prefillNs, blocks.BlockCount > 0);
+        return Compose(tokens, entries.Count, attentionNs, balancedNs, prefillNs, decodes > 0 && !HasFamilyRates(decodes, decodeMax));
     }
 
-    /// <summary>A pass's cost from its per-layer parts: dense and LM head by roofline (or measured), launches, overhead.</summary>
-    private IterationCost Compose(double tokens, int entries, double attentionNs, double balancedNs, double prefillNs, bool decodeAttention)
+    /// <summary>Whether the kernel these decodes run prices its own launch (a published family) rather than a generic launch.</summary>
+    private bool HasFamilyRates(int decodes, int longest) => KernelFor(decodes, longest) switch
     {
-        var denseNs = calibrated?.DenseNs(tokens)
-                      ?? Math.Max(model.LayerWeightBytes / gpu.HbmBytesPerNs, 2 * tokens * model.ParamsPerLayer / gpu.FlopsPerNs);
+        AttentionKernel.PerHead => false,
+        AttentionKernel.SplitKv => gpu.AttentionKernels?.SplitKv is not null,
+        _ => true,
+    };
+
+    private static (double Makespan, double Balanced) MakespanNs(AttentionBlocks b, AttentionLaunch launch, AttentionMode mode)
+    {
+        if (b.BlockCount == 0) return (0, 0);
+        var balanced = AttentionMakespan.BalancedNs(b, launch.Bandwidth, launch.PerBlock, launch.Slots);
+        var makespan = mode == AttentionMode.Exact
+            ? AttentionMakespan.ExactNs(b, launch.Bandwidth, launch.PerBlock, launch.Slots)
+            : AttentionMakespan.ClosedFormNs(b, launch.Bandwidth, launch.PerBlock, launch.Slots, launchOrder: !launch.Balanced);
+        return (Math.Max(makespan, balanced), balanced);
+    }
+
+    /// <summary>
+    /// A pass's cost from its per-layer parts: dense GEMMs and small kernels, LM head, launches, the engine's host time.
+    /// <paramref name="genericAttentionLaunch"/>: decode attention ran a kernel without rates of its own, paying one generic launch (two with split-KV's reduction).
+    /// </summary>
+    private IterationCost Compose(double tokens, int entries, double attentionNs, double balancedNs, double prefillNs, bool genericAttentionLaunch)
+    {
+        var denseNs = calibrated?.DenseNs(tokens) ?? LayerGemmsNs(tokens, model.LayerWeightBytes, model.ParamsPerLayer, GemmsPerLayer)
+            + tokens * model.Hidden * ElementwiseBytesPerTokenHidden / gpu.HbmBytesPerNs;
         // Measured tables already hold their kernels' launches: only the KV append's stays (and split-KV's reduction is in the table).
-        var measured = calibrated is { HasDense: true } && calibrated.HasAttention(config.AttentionKernel);
-        var kernels = measured ? 1 : config.KernelsPerLayer + (config.AttentionKernel == AttentionKernel.SplitKv && decodeAttention ? 1 : 0);
+        var measured = calibrated is { HasDense: true } && calibrated.HasAttention(config.AttentionKernel == AttentionKernel.Auto ? engineKernel : config.AttentionKernel);
+        var kernels = measured ? 1 : config.KernelsPerLayer
+            + (genericAttentionLaunch ? 1 + (config.AttentionKernel == AttentionKernel.SplitKv ? 1 : 0) : 0);
         var launchNs = kernels * gpu.KernelLaunchUs * Units.NsPerMicrosecond;
 
-        var lmHeadNs = Math.Max(model.LmHeadWeightBytes / gpu.HbmBytesPerNs, 2.0 * entries * model.Vocab * model.Hidden / gpu.FlopsPerNs);
+        var lmHeadNs = LayerGemmsNs(entries, model.LmHeadWeightBytes, (long)model.Vocab * model.Hidden, 1);
         var overheadNs = model.Layers * launchNs + config.IterationOverheadUs * Units.NsPerMicrosecond;
 
         var dense = Round(model.Layers * denseNs + lmHeadNs);
@@ -119,32 +205,63 @@ public sealed class ForwardCostModel
         var prefill = Round(model.Layers * prefillNs);
         var overhead = Round(overheadNs);
         var bubble = Round(model.Layers * (attentionNs - balancedNs));
-        return new IterationCost(dense + attention + prefill + overhead, dense, attention, prefill, overhead, Math.Max(0, Math.Min(bubble, attention)));
+        var gpuNs = dense + attention + prefill + overhead;
+        var hostNs = host is var (fixedUs, perSequenceUs, overlap) && entries > 0
+            ? Round((fixedUs + perSequenceUs * entries) * Units.NsPerMicrosecond) : 0;
+        // Overlapped: the host's work hides behind the pass, and only what it exceeds the pass by delays the GPU.
+        var waitNs = host?.Overlap == HostOverlap.Overlapped ? Math.Max(0, hostNs - gpuNs) : hostNs;
+        return new IterationCost(gpuNs + waitNs, dense, attention, prefill, overhead, Math.Max(0, Math.Min(bubble, attention)), waitNs);
     }
 
     /// <summary>
-    /// This model's attention shape and GPU rates for standing batches (<see cref="Serving.StandingDecode"/>), or null:
-    /// their incremental sums reproduce the closed form only with one block per head and each request's own length, uncalibrated.
+    /// GEMMs of <paramref name="tokens"/> rows over <paramref name="weightBytes"/> of weights: measured rates when the GPU has them
+    /// (<paramref name="gemms"/> fixed times, then the longer of streaming and computing at the rate measured for this M), else the roofline.
     /// </summary>
-    public Serving.StandingShape? StandingShape => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm
-                                                   && config.AttentionLengths == AttentionLengths.Own && config.AttentionKernel == AttentionKernel.PerHead
-        ? new Serving.StandingShape(blocks.KvHeads, AttentionMakespan.SaturatingBlocks(gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots),
-            blocks.BytesPerToken, gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots)
-        : null;
+    private double LayerGemmsNs(double tokens, long weightBytes, long parameters, int gemms)
+    {
+        var flops = 2 * tokens * parameters;
+        if (gpu.Gemm is not { } rates) return Math.Max(weightBytes / gpu.HbmBytesPerNs, flops / gpu.FlopsPerNs);
+        var tflops = RateCurve.TflopsAt(rates.TflopsByTokens, Math.Max(1, tokens));
+        return gemms * rates.LaunchUs * Units.NsPerMicrosecond + Math.Max(weightBytes / rates.StreamGbPerS, flops / (tflops * 1000));
+    }
+
+    /// <summary>
+    /// Whether this model's passes can run as standing batches (<see cref="Serving.StandingDecode"/>): their incremental sums
+    /// reproduce the closed form only with one block per head and each request's own length, uncalibrated.
+    /// </summary>
+    public bool SupportsStanding => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm && config.AttentionLengths == AttentionLengths.Own;
+
+    /// <summary>
+    /// The attention shape and rates a standing batch of <paramref name="requests"/> decodes whose longest KV is
+    /// <paramref name="longestTokens"/> prices its passes with, or null when its launch splits KV or balances a plan.
+    /// </summary>
+    public Serving.StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens)
+    {
+        if (!SupportsStanding) return null;
+        var kernel = KernelFor(requests, longestTokens);
+        var launch = AttentionLaunch.Plan(kernel, model, gpu, config, requests, longestTokens, totalTokens, withLimit: true);
+        if (!launch.OneBlockPerHead || launch.Balanced) return null;
+        // Under vLLM's rule the launch stays v1 only up to its limit.
+        var ruled = (config.AttentionKernel == AttentionKernel.Auto ? engineKernel : config.AttentionKernel) == AttentionKernel.Auto;
+        var limit = ruled ? Math.Min(launch.LongestLimitTokens, AttentionLaunch.VllmV1LimitTokens(requests, model.Heads)) : launch.LongestLimitTokens;
+        return new Serving.StandingShape(launch.HeadsPerRequest, AttentionMakespan.SaturatingBlocks(launch.Bandwidth, launch.PerBlock, launch.Slots),
+            launch.BytesPerToken, launch.Bandwidth, launch.PerBlock, launch.Slots, launch.FixedNs, limit, !HasFamilyRates(requests, longestTokens));
+    }
 
     /// <summary>The current pass of a standing batch: what <see cref="Estimate"/> gives for it, from the batch's incremental sums.</summary>
     public IterationCost EstimateStanding(Serving.StandingDecode standing)
     {
-        var (bandwidth, perBlock, slots) = (gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots);
+        var shape = standing.Shape;
+        var (bandwidth, perBlock, slots) = (shape.Bandwidth, shape.PerBlock, shape.Slots);
         var b = standing.BytesPerToken;
         var totalBytes = AttentionBlocks.BytesOfRequests(standing.TotalTokens, standing.KvHeads, b);
         var balanced = totalBytes / AttentionMakespan.Aggregate(bandwidth, perBlock, slots);
         var (capped, cap) = standing.Capped();
         var shared = AttentionMakespan.SharedNs(capped, standing.LongestTokens, cap, b, bandwidth, perBlock, slots);
-        var launch = Math.Max(AttentionMakespan.FloorNs(totalBytes, standing.LongestTokens, b, bandwidth, perBlock, slots),
-            standing.LaunchOrderNs());
+        var launch = Math.Max(Math.Max(AttentionMakespan.FloorNs(totalBytes, standing.LongestTokens, b, bandwidth, perBlock, slots),
+            standing.LaunchOrderNs()), standing.WavesNs());
         var makespan = Math.Max(Math.Max(shared, launch), balanced);
-        return Compose(standing.Count, standing.Count, makespan, balanced, 0, true);
+        return Compose(standing.Count, standing.Count, makespan + shape.FixedNs, balanced + shape.FixedNs, 0, shape.GenericLaunch);
     }
 
     /// <summary>Prefill tokens as causal rows through the decode-attention kernel (a calibration of RealRunner's engine says so).</summary>
@@ -159,27 +276,23 @@ public sealed class ForwardCostModel
         return ns * (calibrated!.AttentionFactor(AttentionKernel.PerHead, count, mean, max) ?? 1);
     }
 
-    /// <summary>One layer's decode-attention makespan and its perfectly balanced time.</summary>
-    private (double Makespan, double Balanced) AttentionNsPerLayer()
-    {
-        if (blocks.BlockCount == 0) return (0, 0);
-        var (bandwidth, perBlock, slots) = (gpu.HbmBytesPerNs, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots);
-        var balanced = AttentionMakespan.BalancedNs(blocks, bandwidth, perBlock, slots);
-        var makespan = config.AttentionMode == AttentionMode.Exact
-            ? AttentionMakespan.ExactNs(blocks, bandwidth, perBlock, slots)
-            : AttentionMakespan.ClosedFormNs(blocks, bandwidth, perBlock, slots);
-        return (Math.Max(makespan, balanced), balanced);
-    }
-
-    /// <summary>Causal attention of a prefill chunk of n tokens after s computed ones, one layer.</summary>
+    /// <summary>
+    /// Causal attention of a prefill chunk of n tokens after s computed ones, one layer: QK^T and PV, 2 FLOPs per
+    /// multiply-add, n(n+1)/2 query-key pairs in the causal square and n*s against the context; each part at its
+    /// measured rate (or dense_tflops without one), and never faster than reading the context's KV.
+    /// </summary>
     private double PrefillAttentionNsPerLayer(BatchEntry entry)
     {
         double n = entry.NewTokens;
         double s = entry.ContextTokens - entry.NewTokens;
-        // QK^T and PV: 2 matmuls * 2 FLOPs per multiply-add, each query attends to s + (its position) keys.
-        var flops = 4.0 * model.Heads * model.HeadDim * n * (s + (n + 1) / 2);
-        var contextBytes = s * kvBlockBytesPerToken * model.KvHeads;
-        return Math.Max(flops / gpu.FlopsPerNs, contextBytes / gpu.HbmBytesPerNs);
+        var perPair = 4.0 * model.Heads * model.HeadDim;
+        var causal = perPair * n * (n + 1) / 2;
+        var context = perPair * n * s;
+        var contextBytes = s * model.KvHeadBytesPerToken * model.KvHeads;
+        var computeNs = gpu.PrefillAttention is { } rates
+            ? causal / (RateCurve.TflopsAt(rates.CausalTflopsByTokens, n) * 1000) + context / (rates.ContextTflops * 1000)
+            : (causal + context) / gpu.FlopsPerNs;
+        return Math.Max(computeNs, contextBytes / gpu.HbmBytesPerNs);
     }
 
     private static long Round(double ns) => (long)Math.Round(ns);

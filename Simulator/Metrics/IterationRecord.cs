@@ -17,7 +17,8 @@ public readonly record struct IterationRecord(
     int KvBlocksUsed,
     int Waiting,
     int Preempted,
-    bool BatchSwitch);
+    bool BatchSwitch,
+    long HostNs = 0);
 
 /// <summary>One KV copy: what moved, between which places, when it was asked for and when it landed.</summary>
 public readonly record struct TransferRecord(int Request, string Kind, string From, string To, long Bytes, long StartNs, long EndNs);

@@ -108,7 +108,7 @@ public sealed class MetricsRecorder
     {
         if (KeepsIterations)
             iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, seqs, prefillSeqs, newTokens, kvSum, kvMax,
-                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, kvBlocksUsed, waiting, preempted, batchSwitch));
+                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, kvBlocksUsed, waiting, preempted, batchSwitch, cost.HostNs));
         iterationNs.Add(cost.DurationNs);
         PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, kvBlocksUsed);
         var record = Gpus[gpu];

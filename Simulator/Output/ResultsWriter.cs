@@ -97,12 +97,12 @@ public static class ResultsWriter
     private static void WriteIterations(string path, IReadOnlyList<IterationRecord> iterations)
     {
         string[] header = ["gpu", "start_s", "duration_s", "seqs", "prefill_seqs", "new_tokens", "kv_tokens_sum", "kv_tokens_max",
-            "dense_s", "decode_attention_s", "prefill_attention_s", "bubble_s", "kv_blocks_used", "waiting", "preempted", "batch_switch"];
+            "dense_s", "decode_attention_s", "prefill_attention_s", "bubble_s", "kv_blocks_used", "waiting", "preempted", "batch_switch", "host_s"];
         CsvTable.Write(path, header, iterations, it =>
         [
             it.Gpu, Units.Seconds(it.StartNs), Units.Seconds(it.DurationNs), it.Seqs, it.PrefillSeqs, it.NewTokens, it.KvTokensSum,
             it.KvTokensMax, Units.Seconds(it.DenseNs), Units.Seconds(it.DecodeAttentionNs), Units.Seconds(it.PrefillAttentionNs),
-            Units.Seconds(it.BubbleNs), it.KvBlocksUsed, it.Waiting, it.Preempted, it.BatchSwitch ? 1 : 0,
+            Units.Seconds(it.BubbleNs), it.KvBlocksUsed, it.Waiting, it.Preempted, it.BatchSwitch ? 1 : 0, Units.Seconds(it.HostNs),
         ]);
     }
 

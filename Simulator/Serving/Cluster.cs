@@ -51,7 +51,7 @@ public sealed class Cluster
         this.metrics = metrics;
         var config = run.Config;
         var roles = config.Deployment.Roles();
-        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel, run.Calibration);
+        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel, run.Calibration, EngineProfile.For(config.Policy.Name));
         CostModel = costModel;
         backend = backendFactory?.Invoke(sim, costModel)
                   ?? new ModelledBackend(costModel, Enumerable.Range(0, config.Deployment.Nodes).Select(_ => new TransferFabric(sim)).ToList(),

@@ -124,7 +124,7 @@ public sealed class GpuWorker
                 foreach (var request in Policy.TakeHandoffs()) cluster.HandOff(request, this);
             // Nothing reached the policy during the pass and it will repeat this batch: run it standing from here.
             else if (standing is not null && !touched && Policy.RepeatablePasses(batch) is > 0 and var repeatable)
-                standing.Start(batch, Blocks, repeatable, MinimumStandingPasses);
+                standing.Start(batch, Blocks, repeatable, MinimumStandingPasses, backend.StandingShapeFor);
         }
     }
 }

@@ -50,6 +50,9 @@ public interface IServingBackend
     /// </summary>
     StandingDecode? StandingFor(GpuWorker gpu) => null;
 
+    /// <summary>The shape a standing batch of these decodes prices its passes with, or null when it cannot stand.</summary>
+    StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens) => null;
+
     /// <summary>The current pass of a standing batch this backend started.</summary>
     IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) =>
         throw new NotSupportedException($"{GetType().Name} runs no standing batches.");
@@ -68,7 +71,10 @@ public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<Tr
     public bool NeedsBlockIds => false;
 
     public StandingDecode? StandingFor(GpuWorker gpu) =>
-        lazyDecode && costModel.StandingShape is { } shape ? new StandingDecode(shape, gpu.Blocks.BlockSizeTokens) : null;
+        lazyDecode && costModel.SupportsStanding ? new StandingDecode(gpu.Blocks.BlockSizeTokens) : null;
+
+    public StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens) =>
+        costModel.StandingShapeFor(requests, longestTokens, totalTokens);
 
     public IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) => costModel.EstimateStanding(standing);
 

@@ -5,8 +5,14 @@ using Simulator.Metrics;
 
 namespace Simulator.Serving;
 
-/// <summary>The attention shape and GPU rates a standing batch prices its passes with (<see cref="ForwardCostModel.StandingShape"/>).</summary>
-public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, double BytesPerToken, double Bandwidth, double PerBlock, int Slots)
+/// <summary>
+/// The attention shape and GPU rates a standing batch prices its passes with (<see cref="ForwardCostModel.StandingShapeFor"/>),
+/// valid while the longest member holds at most <paramref name="LongestLimitTokens"/> tokens.
+/// </summary>
+/// <param name="FixedNs">The attention launch's fixed time.</param>
+/// <param name="GenericLaunch">The kernel pays a generic launch instead of its own fixed time.</param>
+public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, double BytesPerToken, double Bandwidth, double PerBlock, int Slots,
+    double FixedNs = 0, int LongestLimitTokens = int.MaxValue, bool GenericLaunch = true)
 {
     public double Aggregate => AttentionMakespan.Aggregate(Bandwidth, PerBlock, Slots);
 }
@@ -27,8 +33,10 @@ public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, 
 /// from the same integer sums through the same formulas (<see cref="AttentionMakespan"/>); tested byte for byte.
 /// One instance per GPU, reused: starting a batch allocates nothing once its arrays have grown.</para>
 /// </summary>
-public sealed class StandingDecode(StandingShape shape, int blockSize)
+public sealed class StandingDecode(int blockSize)
 {
+    private StandingShape shape;
+
     private Request[] members = [];
     private int[] context0 = [];
     private int[] scratch = [];
@@ -41,10 +49,13 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
     private int lateCount, lateAt;
 
     private int horizon, hullCount, hullAt, lines;
-    private long total0, cappedAtLeast, cappedBelow0, below;
+    private long total0, cappedAtLeast, cappedBelow0, below, waves, waveTokens0;
     private int longest0, kth0;
 
     public bool Active { get; private set; }
+
+    /// <summary>The shape the current batch's passes are priced with.</summary>
+    public StandingShape Shape => shape;
 
     /// <summary>Whether the passes are batch switches, as the pass the batch repeats was.</summary>
     public bool IsBatchSwitch { get; private set; }
@@ -52,6 +63,9 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
     public int KvHeads => shape.KvHeads;
 
     public double BytesPerToken => shape.BytesPerToken;
+
+    /// <summary>Passes the current batch may stand at most (the policy's word, its members' remaining tokens, its shape's limit).</summary>
+    public int Horizon => horizon;
 
     /// <summary>Standing passes run so far.</summary>
     public int Passes { get; private set; }
@@ -66,9 +80,10 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
 
     /// <summary>
     /// Starts a standing batch from the batch just completed (its requests, in order) that the policy repeats for
-    /// <paramref name="repeatable"/> passes; false (and inactive) when it would run fewer than <paramref name="minimumPasses"/>.
+    /// <paramref name="repeatable"/> passes; false (and inactive) when it would run fewer than <paramref name="minimumPasses"/>,
+    /// or when <paramref name="shapeFor"/> (requests, longest, total KV tokens of the first pass) has no standing shape for it.
     /// </summary>
-    public bool Start(ForwardBatch completed, KvBlockManager blocks, int repeatable, int minimumPasses)
+    public bool Start(ForwardBatch completed, KvBlockManager blocks, int repeatable, int minimumPasses, Func<int, int, long, StandingShape?> shapeFor)
     {
         if (Active) throw new InvalidOperationException("A standing batch is already running on this GPU.");
         var entries = completed.Entries;
@@ -79,6 +94,19 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
         // and no more than the policy vouches for.
         horizon = Math.Min(remaining - 1, repeatable);
         if (horizon < minimumPasses) return false;
+        int longest = 0;
+        long total = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var length = entries[i].Request.ComputedTokens + 1;
+            longest = Math.Max(longest, length);
+            total += length;
+        }
+        if (shapeFor(n, longest, total) is not { } planned) return false;
+        // Pass j has the longest at longest + j: the shape holds while that stays within its limit.
+        horizon = (int)Math.Min(horizon, (long)planned.LongestLimitTokens - longest + 1);
+        if (horizon < minimumPasses) return false;
+        shape = planned;
         Grow(ref members, n);
         Grow(ref context0, n);
         Count = n;
@@ -109,6 +137,7 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
         if (lateCount > 1) Array.Sort(late, 0, lateCount);
         StartSharedSums();
         StartLaunchOrder();
+        StartWaves();
         Active = true;
         return true;
     }
@@ -130,6 +159,20 @@ public sealed class StandingDecode(StandingShape shape, int blockSize)
                 below++;
             }
     }
+
+    /// <summary>The wave bound's blocks per slot and their smallest sum at pass 0 (every block grows by a token a pass, so the sum by <c>waves</c>).</summary>
+    private void StartWaves()
+    {
+        waves = AttentionMakespan.Waves((long)Count * KvHeads, shape.Slots);
+        waveTokens0 = 0;
+        if (waves <= 1) return;
+        var blocks = new AttentionBlocks(KvHeads, int.MaxValue, shape.BytesPerToken);
+        for (var r = 0; r < Count; r++) blocks.Add(context0[r]);
+        waveTokens0 = blocks.SmallestBlocksTokens(waves);
+    }
+
+    /// <summary>The wave bound of the current pass (0 when every block gets a slot at once).</summary>
+    public double WavesNs() => waves <= 1 ? 0 : AttentionMakespan.WavesNs(waveTokens0 + waves * Passes, shape.BytesPerToken, shape.PerBlock);
 
     /// <summary>
     /// Request r's launch-order bound at pass j is PerHeadTermNs(drained0 + drainRate * j, context0[r] + j): a line

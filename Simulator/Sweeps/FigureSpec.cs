@@ -32,6 +32,9 @@ public enum CdfSource
 
     /// <summary>Wall-clock time of each scheduling decision, from scheduling_histogram.csv (measured, not simulated: varies between runs).</summary>
     SchedulingOverhead,
+
+    /// <summary>The engine's modelled host time per pass that the GPU waited for (cost_model.engine_cpu), from iterations.csv: deterministic.</summary>
+    EngineHostTime,
 }
 
 /// <summary>
@@ -72,7 +75,7 @@ public sealed record FigureSpec(
             if (Metric is null) yield return ("metric", $"a {ConfigNames.EnumName(Kind)} figure needs metric: a points.csv column");
         }
         else if (Source is null)
-            yield return ("source", "a cdf figure needs source: decode_iteration_time, iteration_time, ttft, tpot or scheduling_overhead");
+            yield return ("source", "a cdf figure needs source: decode_iteration_time, iteration_time, ttft, tpot, scheduling_overhead or engine_host_time");
         foreach (var w in Where ?? [])
             if (w.IndexOf('=') <= 0) yield return ("where", $"'{w}': expected dimension=label");
     }

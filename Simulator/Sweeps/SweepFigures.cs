@@ -158,6 +158,8 @@ public static class SweepFigures
         plot.YLabel(spec.YLabel ?? "cumulative fraction");
         plot.ShowLegend(Alignment.LowerRight);
         if (spec.Source == CdfSource.SchedulingOverhead) notes.Add("wall-clock time of the policy's decisions on the simulating machine (not simulated time): varies between runs");
+        if (spec.Source == CdfSource.EngineHostTime)
+            notes.Add("modelled host time of the engine each policy stands for (cost_model.engine_cpu), per pass, that the GPU waited for: deterministic");
         return plot;
     }
 
@@ -171,6 +173,9 @@ public static class SweepFigures
                 var cols = ResultsTable.ReadColumns(Path.Combine(runDir, ResultsWriter.IterationsFile), "duration_s", "prefill_seqs");
                 for (var i = 0; i < cols["duration_s"].Length; i++)
                     if (source == CdfSource.IterationTime || cols["prefill_seqs"][i] == 0) yield return cols["duration_s"][i];
+                break;
+            case CdfSource.EngineHostTime:
+                foreach (var v in ResultsTable.ReadColumns(Path.Combine(runDir, ResultsWriter.IterationsFile), "host_s")["host_s"]) yield return v;
                 break;
             case CdfSource.Ttft:
             case CdfSource.Tpot:

@@ -171,7 +171,9 @@ public sealed class ConfigLoadingTests
         foreach (var name in Catalog.Names("hardware/nodes"))
             Assert.IsType<NodeSpec>(binder.Bind(typeof(NodeSpec), Catalog.Resolve("hardware/nodes", new ScalarNode(name, true, where), "node"), "node"));
         Assert.Equal(10, Catalog.Names("models").Count); // 9 published models and tiny-gqa for the CPU accelerator
-        Assert.Equal(3, Catalog.Names("hardware/gpus").Count);
+        foreach (var name in Catalog.Names("hardware/gpus"))
+            Assert.IsType<GpuSpec>(binder.Bind(typeof(GpuSpec), Catalog.Resolve("hardware/gpus", new ScalarNode(name, true, where), "gpu"), "gpu"));
+        Assert.Equal(5, Catalog.Names("hardware/gpus").Count); // A100 PCIe 40/80 GB and SXM 80 GB, H100 SXM, H200
     }
 
     [Theory]

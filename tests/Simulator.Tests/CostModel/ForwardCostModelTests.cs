@@ -15,7 +15,13 @@ public sealed class ForwardCostModelTests
     private static readonly ModelSpec Model = new("toy", Layers: 2, Hidden: 64, Heads: 4, KvHeads: 4, HeadDim: 16, Ffn: 256,
         Vocab: 100, FfnKind.Gelu, MaxPositionTokens: 4096, TiedEmbeddings: true);
 
-    private static readonly ForwardCostModel Closed = new(Model, Gpu, new CostModelConfig());
+    // The generic per-head kernel (the toy GPU has no published kernel rates) and no engine host time: the physics alone.
+    private static readonly CostModelConfig Generic = new(AttentionKernel.PerHead, EngineCpu: EngineCpuModel.None);
+
+    private static readonly ForwardCostModel Closed = new(Model, Gpu, Generic);
+
+    /// <summary>The small kernels' activation traffic of a pass, all layers, at the toy's 1000 bytes/ns.</summary>
+    private static double ElementwiseNs(double tokens) => Model.Layers * tokens * Model.Hidden * ForwardCostModel.ElementwiseBytesPerTokenHidden / 1000.0;
 
     private static ForwardBatch Decodes(params int[] kvLengths)
     {
@@ -30,8 +36,8 @@ public sealed class ForwardCostModelTests
     {
         var cost = Closed.Estimate(Decodes(10));
 
-        // Dense time = every layer's weights read once plus the LM head, at 1000 bytes/ns.
-        var expected = (Model.Layers * Model.LayerWeightBytes + Model.LmHeadWeightBytes) / 1000.0;
+        // Dense time = every layer's weights read once plus the LM head, at 1000 bytes/ns, plus the small kernels' traffic.
+        var expected = (Model.Layers * Model.LayerWeightBytes + Model.LmHeadWeightBytes) / 1000.0 + ElementwiseNs(1);
         Assert.Equal(Math.Round(expected), cost.DenseNs);
     }
 
@@ -45,7 +51,7 @@ public sealed class ForwardCostModelTests
 
         var perLayer = 2.0 * 100_000 * Model.ParamsPerLayer / 1e5;
         var lmHead = 2.0 * 1 * Model.Vocab * Model.Hidden / 1e5;
-        Assert.Equal(Math.Round(Model.Layers * perLayer + Math.Max(Model.LmHeadWeightBytes / 1000.0, lmHead)), cost.DenseNs, 1);
+        Assert.Equal(Math.Round(Model.Layers * perLayer + Math.Max(Model.LmHeadWeightBytes / 1000.0, lmHead) + ElementwiseNs(100_000)), cost.DenseNs, 1);
     }
 
     [Fact]
@@ -76,7 +82,7 @@ public sealed class ForwardCostModelTests
     [Fact]
     public void Split_Kv_Should_Cap_The_Longest_Block_At_One_Partition()
     {
-        var split = new ForwardCostModel(Model, Gpu, new CostModelConfig(AttentionKernel.SplitKv, SplitKvPartitionTokens: 512));
+        var split = new ForwardCostModel(Model, Gpu, Generic with { AttentionKernel = AttentionKernel.SplitKv, SplitKvPartitionTokens = 512 });
         var cost = split.Estimate(Decodes([.. Enumerable.Repeat(500, 15), 8500]));
 
         var balanced = 16_000 * 4 * 64 / 1000.0;
@@ -104,9 +110,25 @@ public sealed class ForwardCostModelTests
     {
         var batch = Decodes(100, 2000, 30);
         batch.Add(new BatchEntry(new Request(9, 300, 5), 300, 300));
-        var cost = new ForwardCostModel(Model, Gpu with { KernelLaunchUs = 1 }, new CostModelConfig(IterationOverheadUs: 5)).Estimate(batch);
+        var cost = new ForwardCostModel(Model, Gpu with { KernelLaunchUs = 1 }, Generic with { IterationOverheadUs = 5, EngineCpu = EngineCpuModel.VllmV0 })
+            .Estimate(batch);
 
-        Assert.Equal(cost.DenseNs + cost.DecodeAttentionNs + cost.PrefillAttentionNs + cost.OverheadNs, cost.DurationNs);
+        // Five small kernels and the generic attention kernel per layer; vLLM v0's host time for 4 requests, serialised.
+        Assert.Equal(cost.DenseNs + cost.DecodeAttentionNs + cost.PrefillAttentionNs + cost.OverheadNs + cost.HostNs, cost.DurationNs);
         Assert.Equal(Model.Layers * 6 * 1000 + 5000, cost.OverheadNs);
+        Assert.Equal(Math.Round((EngineProfile.VllmV0FixedUs + 4 * EngineProfile.VllmV0PerSequenceUs) * 1000), cost.HostNs);
+    }
+
+    [Fact]
+    public void Overlapped_Host_Time_Should_Delay_A_Pass_Only_By_What_Exceeds_The_Gpu_Time()
+    {
+        var batch = Decodes(100, 2000, 30);
+        var serial = new ForwardCostModel(Model, Gpu, Generic with { EngineCpu = EngineCpuModel.VllmV0 }).Estimate(batch);
+        var overlapped = new ForwardCostModel(Model, Gpu, Generic with { EngineCpu = EngineCpuModel.VllmAsync }).Estimate(batch);
+        var none = Closed.Estimate(batch);
+
+        var host = (EngineProfile.VllmV0FixedUs + 3 * EngineProfile.VllmV0PerSequenceUs) * 1000;
+        Assert.Equal(none.DurationNs + Math.Round(host), serial.DurationNs);
+        Assert.Equal(Math.Max(none.DurationNs, Math.Round(host)), overlapped.DurationNs);
     }
 }

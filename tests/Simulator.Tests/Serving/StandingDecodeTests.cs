@@ -18,21 +18,26 @@ namespace Simulator.Tests.Serving;
 /// </summary>
 public sealed class StandingDecodeTests
 {
-    public static TheoryData<string, string, int> Shapes => new()
+    public static TheoryData<string, string, int, string> Shapes => new()
     {
-        // OPT-13B on an H100: 40 KV heads, 528 block slots, so requests from the 14th on wait for a wave.
-        { "opt-13b", "uniform", 1 }, { "opt-13b", "uniform", 13 }, { "opt-13b", "uniform", 14 }, { "opt-13b", "uniform", 64 },
-        { "opt-13b", "equal", 50 }, { "opt-13b", "outlier-first", 40 }, { "opt-13b", "outlier-last", 40 },
-        { "opt-13b", "outlier-middle", 120 }, { "opt-13b", "bimodal", 300 }, { "opt-13b", "skewed", 200 },
-        { "opt-6.7b", "uniform", 256 }, { "opt-6.7b", "bimodal", 100 },
+        // OPT-13B on an H100, generic per-head kernel: 40 KV heads, 528 block slots, so requests from the 14th on wait for a wave.
+        { "opt-13b", "uniform", 1, "per_head" }, { "opt-13b", "uniform", 13, "per_head" }, { "opt-13b", "uniform", 14, "per_head" },
+        { "opt-13b", "uniform", 64, "per_head" }, { "opt-13b", "equal", 50, "per_head" }, { "opt-13b", "outlier-first", 40, "per_head" },
+        { "opt-13b", "outlier-last", 40, "per_head" }, { "opt-13b", "outlier-middle", 120, "per_head" }, { "opt-13b", "bimodal", 300, "per_head" },
+        { "opt-13b", "skewed", 200, "per_head" }, { "opt-6.7b", "uniform", 256, "per_head" }, { "opt-6.7b", "bimodal", 100, "per_head" },
+        // vLLM's own kernels (auto): v1 with one block per query head and its fitted rates, 132 slots, so waves from the 4th request;
+        // a batch that vLLM would run with v2 cannot stand.
+        { "opt-13b", "uniform", 1, "auto" }, { "opt-13b", "uniform", 14, "auto" }, { "opt-13b", "equal", 50, "auto" },
+        { "opt-13b", "outlier-last", 40, "auto" }, { "opt-13b", "bimodal", 300, "auto" }, { "opt-6.7b", "uniform", 256, "auto" },
+        { "llama-3.1-8b", "uniform", 64, "auto" }, { "llama-3.1-8b", "skewed", 200, "paged_v1" },
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Each_Standing_Pass_Should_Cost_Exactly_What_The_Per_Request_Estimate_Gives(string model, string shape, int batchSize)
+    public void Each_Standing_Pass_Should_Cost_Exactly_What_The_Per_Request_Estimate_Gives(string model, string shape, int batchSize, string kernel)
     {
         // Given a decode batch of the shape, formed by a vllm policy, and a standing batch started from it
-        var config = ExperimentLoader.Load(RepoPaths.Quickstart, [$"model={model}"]);
+        var config = ExperimentLoader.Load(RepoPaths.Quickstart, [$"model={model}", $"cost_model.attention_kernel={kernel}"]);
         var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel);
         var blocks = new KvBlockManager(1_000_000, 16);
         var policy = new VllmPolicy(new VllmOptions(MaxNumSeqs: 1024, MaxNumBatchedTokens: 1 << 20), new PolicyContext(blocks));
@@ -42,11 +47,17 @@ public sealed class StandingDecodeTests
         foreach (var pull in policy.Schedule(0).Pulls) policy.KvArrived(pull.Request);
         var batch = policy.Schedule(0);
         Assert.Equal(batchSize, batch.Entries.Count);
-        var standing = new StandingDecode(costModel.StandingShape!.Value, blocks.BlockSizeTokens);
-        Assert.True(standing.Start(batch, blocks, int.MaxValue, minimumPasses: 0));
+        var standing = new StandingDecode(blocks.BlockSizeTokens);
+        var planned = costModel.StandingShapeFor(batchSize, batch.Entries.Max(e => e.ContextTokens), batch.Entries.Sum(e => (long)e.ContextTokens));
+        Assert.Equal(planned is not null, standing.Start(batch, blocks, int.MaxValue, minimumPasses: 0, costModel.StandingShapeFor));
+        if (planned is null)
+        {
+            Assert.Equal(AttentionKernel.PagedV2, costModel.KernelFor(batchSize, batch.Entries.Max(e => e.ContextTokens)));
+            return;
+        }
 
-        // When both advance 300 passes, Then every pass costs the same, to the nanosecond
-        for (var pass = 0; pass < 300; pass++)
+        // When both advance up to 300 passes (as long as the shape holds), Then every pass costs the same, to the nanosecond
+        for (var pass = 0; pass < Math.Min(300, standing.Horizon); pass++)
         {
             Assert.Equal(costModel.Estimate(batch), costModel.EstimateStanding(standing));
             Assert.Equal(batch.Entries.Sum(e => (long)e.ContextTokens), standing.TotalTokens);
@@ -106,7 +117,8 @@ public sealed class StandingDecodeTests
 
         // Then the standing path ran a good share of the passes, and every deterministic file is the same
         Assert.Equal(0, reference.Metrics.StandingPasses);
-        Assert.True(lazy.Metrics.StandingPasses > lazy.Metrics.IterationCount / 10,
+        // (Sarathi mixes a prefill chunk into most passes at this load and stands in about 9% of them.)
+        Assert.True(lazy.Metrics.StandingPasses > lazy.Metrics.IterationCount / 20,
             $"{label}: only {lazy.Metrics.StandingPasses} of {lazy.Metrics.IterationCount} passes ran standing");
         foreach (var file in Directory.GetFiles(Path.Combine(dir.Path, "reference")).Select(Path.GetFileName))
         {
