@@ -28,15 +28,7 @@ public static class ValidationFigures
         }
         Series(p => p.PredictedMeanKvS, "batch-mean KV (mean_kv)", Colors.C1.WithAlpha(0.6));
         Series(p => p.PredictedS, "each request's own KV (this model)", Colors.C0.WithAlpha(0.8));
-        var all = measured.Concat(pairs.Select(p => L(p.PredictedS))).Concat(pairs.Select(p => L(p.PredictedMeanKvS))).DefaultIfEmpty(0).ToArray();
-        var (lo, hi) = (Math.Floor(all.Min() * 4) / 4 - 0.1, Math.Ceiling(all.Max() * 4) / 4 + 0.1);
-        var line = plot.Add.Line(lo, lo, hi, hi);
-        line.Color = Colors.Gray;
-        line.LinePattern = LinePattern.Dashed;
-        line.LegendText = "y = x";
-        plot.Axes.SetLimits(lo, hi, lo, hi);
-        FigureSet.LogX(plot);
-        FigureSet.LogY(plot);
+        FigureSet.PredictedVsMeasuredFrame(plot, measured.Concat(pairs.Select(p => L(p.PredictedS))).Concat(pairs.Select(p => L(p.PredictedMeanKvS))));
         plot.Title("Replayed batches: predicted vs measured iteration time");
         plot.XLabel("measured iteration time (ms, log scale)");
         plot.YLabel("predicted iteration time (ms, log scale)");

@@ -36,21 +36,13 @@ public static class AccuracyReport
             s.Color = palette[i++ % palette.Length].WithAlpha(0.85);
             s.MarkerSize = 6;
         }
-        var all = results.SelectMany(r => new[] { L(r.Row.TimeUs), L(r.PredictedUs) }).DefaultIfEmpty(1).ToArray();
-        var (lo, hi) = (Math.Floor(all.Min() * 4) / 4 - 0.1, Math.Ceiling(all.Max() * 4) / 4 + 0.1);
-        var line = plot.Add.Line(lo, lo, hi, hi);
-        line.Color = Colors.Gray;
-        line.LinePattern = LinePattern.Dashed;
-        line.LegendText = "y = x";
+        var (lo, hi) = FigureSet.PredictedVsMeasuredFrame(plot, results.SelectMany(r => new[] { L(r.Row.TimeUs), L(r.PredictedUs) }));
         foreach (var band in new[] { 0.1, -0.1 })
         {
             var b = plot.Add.Line(lo, lo + Math.Log10(1 + band), hi, hi + Math.Log10(1 + band));
             b.Color = Colors.LightGray;
             b.LinePattern = LinePattern.Dotted;
         }
-        plot.Axes.SetLimits(lo, hi, lo, hi);
-        FigureSet.LogX(plot);
-        FigureSet.LogY(plot);
         plot.Title("Decode attention: cost model vs published measurements");
         plot.XLabel("measured kernel time (us, log scale)");
         plot.YLabel("predicted (us, log scale); dotted: +-10%");

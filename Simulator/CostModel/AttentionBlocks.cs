@@ -17,6 +17,9 @@ public sealed class AttentionBlocks
 
     private int[] lengths = new int[16];
 
+    /// <summary>Scratch for <see cref="SmallestBlocksTokens"/> with split blocks, reused.</summary>
+    private readonly List<(int Tokens, long Count)> groups = [];
+
     public AttentionBlocks(int kvHeads, int partitionTokens, double bytesPerToken) => Configure(kvHeads, partitionTokens, bytesPerToken);
 
     /// <summary>Blocks per request per partition: KV heads, or query heads for kernels with one block per query head.</summary>
@@ -88,8 +91,10 @@ public sealed class AttentionBlocks
     public long SmallestBlocksTokens(long w)
     {
         if (w <= 0 || BlockCount == 0) return 0;
-        if (w <= KvHeads && (OneBlockPerHead || ShortestTokens <= PartitionTokens)) return w * ShortestTokens;
-        var groups = new List<(int Tokens, long Count)>(2 * requests.Count);
+        if (w >= BlockCount) return TotalTokens * KvHeads;
+        // With partitions a longer request's last partition can be the smallest block: only whole requests allow the shortcuts.
+        if (OneBlockPerHead) return w <= KvHeads ? w * ShortestTokens : SmallestRequestsTokens(w);
+        groups.Clear();
         foreach (var (tokens, partitions, last) in requests)
         {
             if (partitions > 1) groups.Add((Math.Min(PartitionTokens, tokens), (long)(partitions - 1) * KvHeads));
@@ -105,6 +110,29 @@ public sealed class AttentionBlocks
             if (w == 0) break;
         }
         return sum;
+    }
+
+    /// <summary>
+    /// One block per head: the w smallest blocks are the heads of the k = w / heads shortest requests and w mod heads heads of the
+    /// next, so their sum needs the (k+1)-th shortest length and the lengths below it: one selection, O(requests), no allocation.
+    /// </summary>
+    private long SmallestRequestsTokens(long w)
+    {
+        var n = requests.Count;
+        if (lengths.Length < n) lengths = new int[Math.Max(n, 2 * lengths.Length)];
+        for (var i = 0; i < n; i++) lengths[i] = requests[i].KvTokens;
+        var whole = (int)(w / KvHeads);
+        var rest = w - (long)whole * KvHeads;
+        // The (whole+1)-th shortest (index whole): every length below it is among the shortest `whole`, ties fill up the rest.
+        var pivot = Metrics.OrderStatistics.SelectInPlace(lengths.AsSpan(0, n), Math.Min(whole, n - 1));
+        long below = 0, countBelow = 0;
+        for (var i = 0; i < n; i++)
+            if (lengths[i] < pivot)
+            {
+                below += lengths[i];
+                countBelow++;
+            }
+        return KvHeads * (below + (whole - countBelow) * (long)pivot) + rest * pivot;
     }
 
     /// <summary>Request <paramref name="i"/>'s KV tokens (batch order).</summary>

@@ -91,4 +91,22 @@ public static class FigureSet
 
     /// <summary>The x values were plotted as log10; label the ticks with the real values.</summary>
     public static void LogX(Plot plot) => plot.Axes.Bottom.TickGenerator = LogTicks();
+
+    /// <summary>
+    /// Square log-log axes around <paramref name="log10Values"/> (predicted and measured, as log10) with the dashed y = x line:
+    /// the frame of every predicted-vs-measured figure. Returns the axis limits.
+    /// </summary>
+    public static (double Lo, double Hi) PredictedVsMeasuredFrame(Plot plot, IEnumerable<double> log10Values)
+    {
+        var all = log10Values.DefaultIfEmpty(0).ToArray();
+        var (lo, hi) = (Math.Floor(all.Min() * 4) / 4 - 0.1, Math.Ceiling(all.Max() * 4) / 4 + 0.1);
+        var line = plot.Add.Line(lo, lo, hi, hi);
+        line.Color = Colors.Gray;
+        line.LinePattern = LinePattern.Dashed;
+        line.LegendText = "y = x";
+        plot.Axes.SetLimits(lo, hi, lo, hi);
+        LogX(plot);
+        LogY(plot);
+        return (lo, hi);
+    }
 }

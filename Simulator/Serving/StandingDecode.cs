@@ -36,6 +36,7 @@ public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, 
 public sealed class StandingDecode(int blockSize)
 {
     private StandingShape shape;
+    private readonly AttentionBlocks waveBlocks = new(1, int.MaxValue, 1);
 
     private Request[] members = [];
     private int[] context0 = [];
@@ -166,9 +167,9 @@ public sealed class StandingDecode(int blockSize)
         waves = AttentionMakespan.Waves((long)Count * KvHeads, shape.Slots);
         waveTokens0 = 0;
         if (waves <= 1) return;
-        var blocks = new AttentionBlocks(KvHeads, int.MaxValue, shape.BytesPerToken);
-        for (var r = 0; r < Count; r++) blocks.Add(context0[r]);
-        waveTokens0 = blocks.SmallestBlocksTokens(waves);
+        waveBlocks.Configure(KvHeads, int.MaxValue, shape.BytesPerToken);
+        for (var r = 0; r < Count; r++) waveBlocks.Add(context0[r]);
+        waveTokens0 = waveBlocks.SmallestBlocksTokens(waves);
     }
 
     /// <summary>The wave bound of the current pass (0 when every block gets a slot at once).</summary>

@@ -107,4 +107,43 @@ public sealed class AttentionMakespanTests
         foreach (var (blocks, exact) in new[] { (first, exactFirst), (last, exactLast) })
             Assert.InRange(AttentionMakespan.ClosedFormNs(blocks, Bandwidth, PerBlock, Slots), exact * (1 - Tolerance), exact * (1 + Tolerance));
     }
+
+    [Fact]
+    public void Smallest_Blocks_Should_Sum_The_Sorted_Block_Sizes()
+    {
+        // Given random launches, with and without partitions, and every w from 1 past the block count
+        var random = new Random(11);
+        for (var trial = 0; trial < 200; trial++)
+        {
+            var heads = random.Next(1, 9);
+            var partition = random.NextDouble() < 0.5 ? int.MaxValue : random.Next(16, 600);
+            var blocks = new AttentionBlocks(heads, partition, 512);
+            var sizes = new List<long>();
+            for (var r = random.Next(1, 30); r > 0; r--)
+            {
+                var length = random.NextDouble() < 0.3 ? 700 : random.Next(1, 3000); // ties on purpose
+                blocks.Add(length);
+                var parts = partition == int.MaxValue ? 1 : (length + partition - 1) / partition;
+                for (var h = 0; h < heads; h++)
+                    for (var p = 0; p < parts; p++) sizes.Add(p == parts - 1 ? length - (long)p * Math.Min(partition, length) : partition);
+            }
+            sizes.Sort();
+            // Then the sum of the w smallest equals the brute-force sum
+            foreach (var w in new long[] { 1, heads, heads + 1, sizes.Count / 2, sizes.Count - 1, sizes.Count, sizes.Count + 5 })
+                Assert.Equal(sizes.Take((int)Math.Max(0, Math.Min(w, sizes.Count))).Sum(), blocks.SmallestBlocksTokens(w));
+        }
+    }
+
+    [Fact]
+    public void Equal_Blocks_In_Several_Waves_Should_Take_Whole_Waves_In_The_Closed_Form()
+    {
+        // 1,000 equal blocks on 528 slots at 5 bytes/ns each (528 x 5 < 3,000, so HBM never binds): two waves, the second a
+        // partial one, which the launch-order term alone would let start before the first has finished.
+        const double slow = 5;
+        var blocks = Blocks(Enumerable.Repeat(1000, 25));
+        var exact = AttentionMakespan.ExactNs(blocks, Bandwidth, slow, Slots);
+
+        Assert.Equal(2 * 1000 * 512 / slow, exact, 6);
+        Assert.Equal(exact, AttentionMakespan.ClosedFormNs(blocks, Bandwidth, slow, Slots), 6);
+    }
 }
