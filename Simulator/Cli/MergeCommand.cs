@@ -36,7 +36,7 @@ public static class MergeCommand
         var fullTarget = Path.GetFullPath(target);
         if (!sources.Any(s => Path.GetFullPath(s) == fullTarget))
         {
-            Directory.CreateDirectory(fullTarget);
+            ResultsTarget.Claim(fullTarget, SweepManifest.File);
             foreach (var file in new[] { SweepManifest.File, SweepManifest.FiguresFile, SweepReport.SourceCopy })
             {
                 var from = Path.Combine(sources[0], file);

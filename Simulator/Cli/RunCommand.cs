@@ -60,6 +60,7 @@ public static class RunCommand
             AnsiConsole.MarkupLineInterpolated(
                 $"workload {w.Source}: {w.RowsRead} rows, {w.Requests} requests kept; {w.SkippedMalformed} malformed lines skipped, {w.DroppedFailed} failed requests dropped, {w.DroppedTooLong} over max_request_tokens left out, {w.Clipped} clipped to the context");
         var target = outDir?.FullName ?? Path.Combine("results", config.Name);
+        ResultsTarget.Check(target); // refuse before simulating, not after
         var roles = string.Join(" + ", config.Deployment.Roles().GroupBy(r => r).Select(g => $"{g.Count()} {Config.ConfigNames.EnumName(g.Key)}"));
         var unused = config.Node.GpuCount - config.Deployment.Roles().Count;
         AnsiConsole.MarkupLineInterpolated(

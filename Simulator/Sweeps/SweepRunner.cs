@@ -65,6 +65,7 @@ public static class SweepRunner
     public static SweepOutcome Run(SweepPlan plan, string dir, SweepOptions options, Action<SweepProgress>? progress = null,
         CancellationToken cancel = default)
     {
+        ResultsTarget.Claim(dir, SweepManifest.File);
         var manifest = SweepManifest.Of(plan);
         manifest.Write(dir, plan.Figures);
         ResultsFolder.WriteFileAtomically(Path.Combine(dir, SweepReport.SourceCopy), tmp => File.Copy(plan.Source, tmp, overwrite: true));
