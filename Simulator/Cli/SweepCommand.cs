@@ -71,13 +71,13 @@ public static class SweepCommand
         {
             var outcome = RunWithProgress(plan, target, options, cancel.Token);
             AnsiConsole.MarkupLineInterpolated(
-                $"{outcome.InShard} runs{(options.Shard is null ? "" : " in this shard")}: {outcome.AlreadyDone} already done, {outcome.Ran} run now, {outcome.Failed} failed; {outcome.Missing} of the sweep's {outcome.Runs} still missing");
+                $"{outcome.InShard} runs{(options.Shard is null ? "" : " in this shard")}: {outcome.AlreadyDone} already done, {outcome.Ran} run now, {outcome.Failed} failed{(outcome.FailedEarlier > 0 ? $", {outcome.FailedEarlier} failed earlier (not retried; --retry-failed runs them again)" : "")}; {outcome.Missing} of the sweep's {outcome.Runs} still missing");
             AnsiConsole.MarkupLineInterpolated($"results: [green]{target}[/] ({SweepResults.PointsTable}, {SweepResults.RunsTable}, {SweepReport.File}, figures/)");
             if (!outcome.Complete)
                 AnsiConsole.MarkupLine(options.Shard is null
                     ? "the sweep is incomplete; run the same command again to finish it"
                     : "other shards' runs are missing here; when every shard has finished, run `merge` over their folders (or share one folder)");
-            return outcome.Failed > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+            return outcome.AnyFailed ? ExitCodes.Failure : ExitCodes.Ok;
         }
         catch (OperationCanceledException)
         {

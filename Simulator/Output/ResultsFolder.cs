@@ -83,7 +83,7 @@ public static class ResultsFolder
         try
         {
             write(staging);
-            ResultsTarget.Mark(staging);
+            if (!ResultsTarget.InsideResults(full)) ResultsTarget.Mark(staging);
             if (!Directory.Exists(full))
             {
                 try

@@ -6,7 +6,8 @@ namespace Simulator.Output;
 /// Which folders the tool may write into. Every results folder (run, study, sweep, sweep run) holds
 /// <see cref="MarkerFile"/>; an existing folder is replaced or updated only when it holds that marker
 /// (or is empty), so a mistyped <c>--out</c> or a <c>name</c> that resolves to the working directory
-/// is refused before anything is touched instead of wiping a user's files.
+/// is refused before anything is touched instead of wiping a user's files. A folder inside a marked folder
+/// (a run's <c>figures/</c>) belongs to it and carries no marker of its own.
 /// </summary>
 public static class ResultsTarget
 {
@@ -25,7 +26,7 @@ public static class ResultsTarget
         if (File.Exists(full)) throw Refused(full, "it is a file, not a folder");
         var cwd = Path.GetFullPath(Environment.CurrentDirectory);
         if (IsSameOrAbove(full, cwd)) throw Refused(full, "it is the current directory or holds it");
-        if (!Directory.Exists(full) || IsMarked(full)) return;
+        if (!Directory.Exists(full) || IsMarked(full) || InsideResults(full)) return;
         if (legacyFile is not null && File.Exists(Path.Combine(full, legacyFile))) return;
         if (Directory.EnumerateFileSystemEntries(full).Any())
             throw Refused(full, $"it exists and holds files this tool did not write (no {MarkerFile} marker)");
@@ -40,6 +41,9 @@ public static class ResultsTarget
     }
 
     public static bool IsMarked(string dir) => File.Exists(Path.Combine(dir, MarkerFile));
+
+    /// <summary>Whether <paramref name="dir"/>'s parent is a marked results folder.</summary>
+    public static bool InsideResults(string dir) => Path.GetDirectoryName(Path.GetFullPath(dir)) is { } parent && IsMarked(parent);
 
     public static void Mark(string dir)
     {
