@@ -39,7 +39,16 @@ public static class SweepCommand
     {
         Description = "Runs at a time (default: the number of cores)",
         DefaultValueFactory = _ => Environment.ProcessorCount,
-        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--jobs expects a positive integer"); } },
+        // Parsed here rather than validated after the default parser: a validator that reads a value that did not
+        // parse ("--jobs merge") throws out of the parser instead of reporting an error.
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var jobs) && jobs >= 1)
+                return jobs;
+            result.AddError($"--jobs expects a positive integer, got '{text}'");
+            return 1;
+        },
     };
 
     /// <summary>Runs a loaded sweep with console output; the exit code.</summary>
