@@ -47,7 +47,7 @@ public static class CliApp
         catch (Exception e) when (FileSystemFault(e) is { } fault)
         {
             // .NET's messages name the path and the reason ("Access to the path '/x' is denied.").
-            Console.Error.WriteLine($"error: cannot write or read a file: {fault.Message.ReplaceLineEndings(" ")}");
+            Console.Error.WriteLine($"error: file-system failure: {fault.Message.ReplaceLineEndings(" ")}");
             return ExitCodes.Failure;
         }
         catch (OperationCanceledException)

@@ -74,8 +74,20 @@ public static class ResultsFolder
     private static bool Write(string target, Action<string> write, bool replace)
     {
         var full = Path.GetFullPath(target);
+        try
+        {
+            return Write(full, write, replace, Path.GetDirectoryName(full)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Name the results folder: the path in .NET's message is often the hidden staging folder's.
+            throw new IOException($"writing results to '{full}': {e.Message}", e);
+        }
+    }
+
+    private static bool Write(string full, Action<string> write, bool replace, string parent)
+    {
         ResultsTarget.Check(full);
-        var parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
         var staging = Path.Combine(parent, $".{Path.GetFileName(full)}{PartialMarker}{Environment.MachineName}-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);

@@ -69,6 +69,18 @@ public sealed class ResultsTargetTests
     }
 
     [Fact]
+    public void Write_Failure_Should_Name_The_Results_Folder_When_It_Cannot_Be_Created()
+    {
+        // Given a target under a file (no folder can be made there, even as root)
+        using var dir = new TempDir();
+        var blocker = dir.File("blocker", "a file");
+        // When results are written, Then the error names the results folder
+        var e = Assert.Throws<IOException>(() => ResultsFolder.WriteAtomically(Path.Combine(blocker, "out"), _ => { }));
+        Assert.Contains(Path.Combine(blocker, "out"), e.Message);
+        Assert.Equal("a file", File.ReadAllText(blocker));
+    }
+
+    [Fact]
     public void Check_Should_Refuse_The_Working_Directory_And_Its_Parents()
     {
         var ex = Assert.Throws<Simulator.Config.ConfigException>(() => ResultsTarget.Check(Path.GetDirectoryName(Environment.CurrentDirectory)!));

@@ -64,7 +64,7 @@ public sealed partial class CliFuzzTests
         var outside = changed.Where(k => !sandbox.IsOutput(k)).ToList();
         if (outside.Count > 0) return $"changed outside the output folders: {string.Join(", ", outside.Take(5))}";
         var sweepFailed = args.Length > 0 && args[0] is "sweep" or "run" && SweepFailures().IsMatch(output);
-        var ioFault = output.Contains("error: cannot write or read a file", StringComparison.Ordinal);
+        var ioFault = output.Contains("error: file-system failure: ", StringComparison.Ordinal);
         return code switch
         {
             0 or 2 when code == 2 && changed.Count > 0 => $"exit 2 but wrote {string.Join(", ", changed.Take(5))}",

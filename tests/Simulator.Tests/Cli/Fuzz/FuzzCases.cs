@@ -31,7 +31,7 @@ internal static class FuzzCases
         switch (index % 10)
         {
             case 0 or 1 or 2:
-                box.Write("work/exp.yaml", m.Config(FuzzCorpus.Experiment));
+                box.Write("work/exp.yaml", m.Config(index % 3 == 2 ? FuzzCorpus.Disaggregated : FuzzCorpus.Experiment));
                 return Command(m, "exp.yaml");
             case 3 or 4:
             {

@@ -22,6 +22,12 @@ internal static class FuzzCorpus
 
         """;
 
+    /// <summary>Two nodes of one prefill and two decode GPUs handing KV through the host pool, under aligned.</summary>
+    public static string Disaggregated { get; } = Experiment
+        .Replace("policy: { name: vllm, max_num_seqs: 8, max_num_batched_tokens: 256 }", "policy: { name: aligned, k_min: 2 }")
+        .Replace("deployment: { nodes: 1, gpus: [ { role: colocated, count: 1 } ] }",
+            "deployment: { nodes: 2, gpus: [ { role: prefill, count: 1 }, { role: decode, count: 2 } ], handoff: host_pool, host_pool_gib: 4 }");
+
     public const string Sweep = Experiment + """
         sweep:
           grid:

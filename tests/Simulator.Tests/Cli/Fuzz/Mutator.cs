@@ -17,6 +17,8 @@ internal sealed partial class Mutator(Random random)
         ".nan", ".inf", "NaN", "~", "null", "''", "\"\"", "'..'", "'.'", "..", ".", "/", "a/b", "../x", "{", "}", "[", "]", "[]",
         "{}", "{ }", "&a", "*a", "&a [*a]", "!!str", "!!int 3", "!x", "'", "\"", "#", ":", "- ", "? ", "|", ">", "%YAML 1.1",
         "{ gpus: [] }", "[ { role: prefill, count: 1 } ]", new string('n', 300), "\t", "\u0000", "\u00e9", "yes", "true",
+        "vllm", "orca", "sarathi", "aligned", "distserve", "fastgen", "opt-13b", "llama-2-70b", "exact", "split_kv", "host_pool", "burst",
+        "[ { role: prefill, count: 1 }, { role: decode, count: 1 } ]", "{ role: decode, count: 2 }",
     ];
 
     /// <summary>Values that probe trace readers: limits, separators, quotes, blank lines and bytes.</summary>
