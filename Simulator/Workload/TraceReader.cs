@@ -82,7 +82,8 @@ public static class TraceReader
                 var (fields, column, problem) = CsvLine.Split(text);
                 if (fields is null) throw new MalformedRow(column, problem!);
                 if (fields.Count < needed)
-                    throw new MalformedRow(text.Length + 1, $"expected at least {needed} fields (the header's '{names[needed - 1]}' is field {needed}), found {fields.Count}");
+                    throw new MalformedRow(text.Length + 1,
+                        $"expected at least {needed} fields (the header's '{names[needed - 1]}' is field {needed}), found {fields.Count}");
                 var output1 = Tokens(fields[outputAt], output, allowZero: trace.Format == TraceFormat.Burstgpt);
                 if (output1 == 0)
                 {
@@ -94,8 +95,7 @@ public static class TraceReader
             }
             catch (MalformedRow e)
             {
-                if (trace.OnMalformed == MalformedLines.Fail)
-                    throw new ConfigException(new SourceLocation(trace.Path, line, e.Column), Field, $"malformed line: {e.Message} (on_malformed: skip skips such lines)");
+                if (trace.OnMalformed == MalformedLines.Fail) throw Report(trace, line, e);
                 skipped++;
             }
         }
@@ -118,19 +118,22 @@ public static class TraceReader
             {
                 using var doc = Parse(text);
                 var root = doc.RootElement;
-                if (root.ValueKind != JsonValueKind.Object) throw new MalformedRow(1, $"expected a JSON object, found {root.ValueKind.ToString().ToLowerInvariant()}");
+                if (root.ValueKind != JsonValueKind.Object)
+                    throw new MalformedRow(1, $"expected a JSON object, found {root.ValueKind.ToString().ToLowerInvariant()}");
                 var ms = Number(root, "timestamp", Units.MaxTimeS * 1000);
                 rows.Add(new TraceRow(line, (long)Math.Round(ms * 10_000), Positive(root, "input_length"), Positive(root, "output_length")));
             }
             catch (MalformedRow e)
             {
-                if (trace.OnMalformed == MalformedLines.Fail)
-                    throw new ConfigException(new SourceLocation(trace.Path, line, e.Column), Field, $"malformed line: {e.Message} (on_malformed: skip skips such lines)");
+                if (trace.OnMalformed == MalformedLines.Fail) throw Report(trace, line, e);
                 skipped++;
             }
         }
         return new TraceRead(rows, skipped, 0, blank);
     }
+
+    private static ConfigException Report(TraceWorkload trace, int line, MalformedRow e) =>
+        new(new SourceLocation(trace.Path, line, e.Column), Field, $"malformed line: {e.Message} (on_malformed: skip skips such lines)");
 
     private static JsonDocument Parse(string text)
     {

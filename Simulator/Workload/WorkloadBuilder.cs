@@ -65,7 +65,8 @@ public static class WorkloadBuilder
             var where = new SourceLocation(trace.Path, rows[i].Line, 1);
             if (arrivals[i] == long.MaxValue && trace.DurationS is null) // beyond the clock, and no window that ends before it
                 throw new ConfigException(where, "workload.path",
-                    $"this request arrives more than {Units.MaxTimeS:G} s after the first (rate_scale {trace.RateScale:G}), beyond the simulated clock's range; select a window with start_s and duration_s");
+                    $"this request arrives more than {Units.MaxTimeS:G} s after the first (rate_scale {trace.RateScale:G}), "
+                    + "beyond the simulated clock's range; select a window with start_s and duration_s");
             if (arrivals[i] < startNs || arrivals[i] >= endNs) continue;
             long prompt = rows[i].PromptTokens, output = rows[i].OutputTokens;
             if (trace.MaxRequestTokens is { } limit && prompt + output > limit)
