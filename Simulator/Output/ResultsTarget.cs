@@ -26,7 +26,7 @@ public static class ResultsTarget
         if (File.Exists(full)) throw Refused(full, "it is a file, not a folder");
         var cwd = Path.GetFullPath(Environment.CurrentDirectory);
         if (IsSameOrAbove(full, cwd)) throw Refused(full, "it is the current directory or holds it");
-        if (!Directory.Exists(full) || IsMarked(full) || InsideResults(full)) return;
+        if (!Directory.Exists(full) || IsMarked(full) || InsideResults(full) || IsUnmarkedRun(full)) return;
         if (legacyFile is not null && File.Exists(Path.Combine(full, legacyFile))) return;
         if (Directory.EnumerateFileSystemEntries(full).Any())
             throw Refused(full, $"it exists and holds files this tool did not write (no {MarkerFile} marker)");
@@ -50,6 +50,25 @@ public static class ResultsTarget
         var path = Path.Combine(dir, MarkerFile);
         if (!File.Exists(path)) File.WriteAllText(path, MarkerText);
     }
+
+    /// <summary>The files of a run or study folder written before the marker existed; such a folder holds nothing else.</summary>
+    private static readonly HashSet<string> RunFiles =
+    [
+        ResultsWriter.RequestsFile, ResultsWriter.IterationsFile, ResultsWriter.SummaryCsvFile, ResultsWriter.SummaryJsonFile,
+        ResultsWriter.ResolvedConfigFile, ResultsWriter.GpusFile, ResultsWriter.LinksFile, ResultsWriter.TransfersFile, ResultsWriter.PoolFile,
+        ResultsWriter.NotesFile, ResultsWriter.TimingFile, ResultsWriter.SchedulingHistogramFile, Studies.IterationLatencyStudy.TableFile,
+        Plots.FigureSet.Folder,
+    ];
+
+    /// <summary>
+    /// A results folder of an earlier version: its resolved config and only files a run or study writes, so replacing
+    /// it loses nothing a user put there.
+    /// </summary>
+    private static bool IsUnmarkedRun(string dir) =>
+        File.Exists(Path.Combine(dir, ResultsWriter.ResolvedConfigFile))
+        && Directory.EnumerateFileSystemEntries(dir).All(e => RunFiles.Contains(Path.GetFileName(e)))
+        && (!Directory.Exists(Path.Combine(dir, Plots.FigureSet.Folder))
+            || Directory.EnumerateFileSystemEntries(Path.Combine(dir, Plots.FigureSet.Folder)).All(f => File.Exists(f) && Path.GetExtension(f) is ".png" or ".svg"));
 
     private static bool IsSameOrAbove(string folder, string path)
     {

@@ -47,6 +47,23 @@ public sealed class ResultsTargetTests
     }
 
     [Fact]
+    public void Run_Should_Replace_A_Results_Folder_Of_An_Earlier_Version_When_It_Holds_Only_Result_Files()
+    {
+        // Given results written before the marker existed (the marker removed), and the same with a user's file added
+        using var dir = new TempDir();
+        var file = Experiment(dir, "t");
+        var target = Path.Combine(dir.Path, "out");
+        Assert.Equal(ExitCodes.Ok, CliApp.Start(["run", file, "--out", target]));
+        File.Delete(Path.Combine(target, ResultsTarget.MarkerFile));
+        // Then it is replaced, but not once a user's file is in it
+        Assert.Equal(ExitCodes.Ok, CliApp.Start(["run", file, "--out", target]));
+        File.Delete(Path.Combine(target, ResultsTarget.MarkerFile));
+        File.WriteAllText(Path.Combine(target, "figures", "mine.txt"), "notes");
+        Assert.Equal(ExitCodes.InvalidInput, CliApp.Start(["run", file, "--out", target]));
+        Assert.True(File.Exists(Path.Combine(target, "figures", "mine.txt")));
+    }
+
+    [Fact]
     public void Run_Should_Refuse_When_Out_Is_A_File()
     {
         using var dir = new TempDir();
