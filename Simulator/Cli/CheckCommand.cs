@@ -33,6 +33,7 @@ public static class CheckCommand
             var config = ExperimentLoader.Load(path, parsed.GetValue(sets) ?? []);
             var prepared = PreparedRun.From(config);
             if (parsed.GetValue(print)) Console.Write(ConfigWriter.ToYaml(config));
+            foreach (var warning in prepared.Workload.Warnings()) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {warning}");
             var m = prepared.Memory;
             AnsiConsole.MarkupLineInterpolated(
                 $"[green]ok[/]: {config.Name}: {config.Model.Name} on {config.Node.Gpu.Name}, policy {config.Policy.Name}, {prepared.Requests.Length} requests; KV {m.KvBlocks} blocks x {m.BlockSizeTokens} tokens = {m.KvCapacityTokens:N0} tokens");

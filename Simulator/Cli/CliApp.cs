@@ -30,7 +30,10 @@ public static class CliApp
         return parsed.Invoke();
     }
 
-    /// <summary>Runs a command body, mapping config errors to exit code 2 and cancellation to 130.</summary>
+    /// <summary>
+    /// Runs a command body, mapping config errors to exit code 2, file-system failures to one line and
+    /// exit code 1 (a full disk or a read-only folder is not a bug: no stack trace), and cancellation to 130.
+    /// </summary>
     public static int Guard(Func<int> body)
     {
         try
@@ -42,12 +45,26 @@ public static class CliApp
             Console.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.InvalidInput;
         }
+        catch (Exception e) when (FileSystemFault(e) is { } fault)
+        {
+            // .NET's messages name the path and the reason ("Access to the path '/x' is denied.").
+            Console.Error.WriteLine($"error: file-system failure: {fault.Message.ReplaceLineEndings(" ")}");
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("interrupted: no partial results were written");
             return ExitCodes.Interrupted;
         }
     }
+
+    /// <summary>The file-system failure behind <paramref name="e"/> (also inside a parallel sweep's aggregate), or null.</summary>
+    private static Exception? FileSystemFault(Exception e) => e switch
+    {
+        IOException or UnauthorizedAccessException => e,
+        AggregateException a => a.Flatten().InnerExceptions.Select(FileSystemFault).FirstOrDefault(f => f is not null),
+        _ => null,
+    };
 
     public static Option<string[]> SetOption() => new("--set")
     {

@@ -16,7 +16,9 @@ public static class MergeCommand
         var command = new Command("merge", "Merge the results folders of a sharded sweep into one table") { dirs, outDir };
         command.SetAction(parsed => CliApp.Guard(() =>
         {
-            var sources = parsed.GetValue(dirs)!.Select(d => d.FullName).ToList();
+            var given = parsed.GetValue(dirs)!;
+            if (given.Any(d => d is null)) throw new ConfigException(null, "", "merge: expected results folders, found an empty argument");
+            var sources = given.Select(d => d.FullName).ToList();
             var target = parsed.GetValue(outDir)?.FullName ?? sources[0];
             var (copied, missing) = Merge(sources, target);
             AnsiConsole.MarkupLineInterpolated($"merged {sources.Count} folders into [green]{target}[/]: {copied} runs copied; {missing} runs still missing");
@@ -36,7 +38,7 @@ public static class MergeCommand
         var fullTarget = Path.GetFullPath(target);
         if (!sources.Any(s => Path.GetFullPath(s) == fullTarget))
         {
-            Directory.CreateDirectory(fullTarget);
+            ResultsTarget.Claim(fullTarget, SweepManifest.File);
             foreach (var file in new[] { SweepManifest.File, SweepManifest.FiguresFile, SweepReport.SourceCopy })
             {
                 var from = Path.Combine(sources[0], file);

@@ -13,16 +13,15 @@ public static class PlotCommand
     {
         var dir = new Argument<DirectoryInfo>("results-dir") { Description = "A run's, study's or sweep's results folder" };
         var command = new Command("plot", "Re-render the figures of a results folder from its CSVs") { dir };
-        command.SetAction(parsed =>
+        command.SetAction(parsed => CliApp.Guard(() =>
         {
             var folder = parsed.GetValue(dir)!.FullName;
             if (File.Exists(Path.Combine(folder, Sweeps.SweepManifest.File)))
-                return CliApp.Guard(() =>
-                {
-                    foreach (var figure in Sweeps.SweepResults.WriteAll(folder)) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
-                    AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(folder, Sweeps.SweepReport.File)}");
-                    return ExitCodes.Ok;
-                });
+            {
+                foreach (var figure in Sweeps.SweepResults.WriteAll(folder)) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
+                AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(folder, Sweeps.SweepReport.File)}");
+                return ExitCodes.Ok;
+            }
             if (Study.TryPlot(folder, out var studyFigures))
             {
                 foreach (var figure in studyFigures) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
@@ -35,7 +34,7 @@ public static class PlotCommand
             }
             foreach (var figure in FigureSet.Render(folder)) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
             return ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 }

@@ -59,7 +59,9 @@ public static class RunCommand
         if (w.SkippedMalformed + w.DroppedFailed + w.Clipped + w.DroppedTooLong > 0)
             AnsiConsole.MarkupLineInterpolated(
                 $"workload {w.Source}: {w.RowsRead} rows, {w.Requests} requests kept; {w.SkippedMalformed} malformed lines skipped, {w.DroppedFailed} failed requests dropped, {w.DroppedTooLong} over max_request_tokens left out, {w.Clipped} clipped to the context");
+        foreach (var warning in w.Warnings()) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {warning}");
         var target = outDir?.FullName ?? Path.Combine("results", config.Name);
+        ResultsTarget.Check(target); // refuse before simulating, not after
         var roles = string.Join(" + ", config.Deployment.Roles().GroupBy(r => r).Select(g => $"{g.Count()} {Config.ConfigNames.EnumName(g.Key)}"));
         var unused = config.Node.GpuCount - config.Deployment.Roles().Count;
         AnsiConsole.MarkupLineInterpolated(

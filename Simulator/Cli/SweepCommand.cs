@@ -39,7 +39,16 @@ public static class SweepCommand
     {
         Description = "Runs at a time (default: the number of cores)",
         DefaultValueFactory = _ => Environment.ProcessorCount,
-        Validators = { r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--jobs expects a positive integer"); } },
+        // Parsed here rather than validated after the default parser: a validator that reads a value that did not
+        // parse ("--jobs merge") throws out of the parser instead of reporting an error.
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var jobs) && jobs >= 1)
+                return jobs;
+            result.AddError($"--jobs expects a positive integer, got '{text}'");
+            return 1;
+        },
     };
 
     /// <summary>Runs a loaded sweep with console output; the exit code.</summary>
@@ -71,13 +80,13 @@ public static class SweepCommand
         {
             var outcome = RunWithProgress(plan, target, options, cancel.Token);
             AnsiConsole.MarkupLineInterpolated(
-                $"{outcome.InShard} runs{(options.Shard is null ? "" : " in this shard")}: {outcome.AlreadyDone} already done, {outcome.Ran} run now, {outcome.Failed} failed; {outcome.Missing} of the sweep's {outcome.Runs} still missing");
+                $"{outcome.InShard} runs{(options.Shard is null ? "" : " in this shard")}: {outcome.AlreadyDone} already done, {outcome.Ran} run now, {outcome.Failed} failed{(outcome.FailedEarlier > 0 ? $", {outcome.FailedEarlier} failed earlier (not retried; --retry-failed runs them again)" : "")}; {outcome.Missing} of the sweep's {outcome.Runs} still missing");
             AnsiConsole.MarkupLineInterpolated($"results: [green]{target}[/] ({SweepResults.PointsTable}, {SweepResults.RunsTable}, {SweepReport.File}, figures/)");
             if (!outcome.Complete)
                 AnsiConsole.MarkupLine(options.Shard is null
                     ? "the sweep is incomplete; run the same command again to finish it"
                     : "other shards' runs are missing here; when every shard has finished, run `merge` over their folders (or share one folder)");
-            return outcome.Failed > 0 ? ExitCodes.Failure : ExitCodes.Ok;
+            return outcome.AnyFailed ? ExitCodes.Failure : ExitCodes.Ok;
         }
         catch (OperationCanceledException)
         {

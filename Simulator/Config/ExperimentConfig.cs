@@ -26,10 +26,27 @@ public sealed record ExperimentConfig(
     [Range(0, long.MaxValue)] long Seed = 0,
     [Range(1, 100_000_000)] int? MaxRequests = null) : IValidatedConfig
 {
+    /// <summary>Longest accepted <see cref="Name"/>; with results/ and staging suffixes it stays far below file-system limits.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>
+    /// Why <paramref name="name"/> cannot name a results folder, or null: it must be one plain path segment
+    /// (results/&lt;name&gt;), so no separators and not <c>.</c> or <c>..</c>, which would resolve to the
+    /// results folder's parent or the working directory.
+    /// </summary>
+    public static string? ProblemWithName(string name)
+    {
+        if (name.Length == 0 || name.Length > MaxNameLength)
+            return $"a name of {name.Length} characters; expected 1 to {MaxNameLength} characters (it names the results folder)";
+        if (name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            return $"'{name}' is not a plain folder name; use letters, digits, '-', '_' or '.' (no path separators)";
+        if (name.All(c => c == '.')) return $"'{name}' is not a plain folder name: as a folder under results/ it would be results/ itself or its parent";
+        return null;
+    }
+
     public IEnumerable<(string Field, string Problem)> Validate()
     {
-        if (Name.Length == 0 || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            yield return ("name", $"'{Name}' is not a usable folder name; use letters, digits, '-', '_' or '.'");
+        if (ProblemWithName(Name) is { } badName) yield return ("name", badName);
         foreach (var (field, problem) in Deployment.Check(Node.GpuCount)) yield return ($"deployment.{field}", problem);
         var roles = Deployment.Roles();
         if (Policy.Descriptor.NeedsDisaggregation && (!roles.Contains(Policies.Core.GpuRole.Prefill) || roles.Contains(Policies.Core.GpuRole.Colocated)))

@@ -6,7 +6,8 @@ namespace Simulator.Output;
 /// Writes results into a hidden staging folder beside the target and moves it into place only
 /// when complete, so an interrupted, killed or failed run never leaves half a result under the
 /// target's name. Staging folders carry the host and process id, so a later run can remove the
-/// ones a killed process left behind.
+/// ones a killed process left behind. An existing target is replaced only when it is a results folder
+/// (<see cref="ResultsTarget"/>); every folder written here is marked as one.
 /// </summary>
 public static class ResultsFolder
 {
@@ -73,7 +74,20 @@ public static class ResultsFolder
     private static bool Write(string target, Action<string> write, bool replace)
     {
         var full = Path.GetFullPath(target);
-        var parent = Path.GetDirectoryName(full)!;
+        try
+        {
+            return Write(full, write, replace, Path.GetDirectoryName(full)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Name the results folder: the path in .NET's message is often the hidden staging folder's.
+            throw new IOException($"writing results to '{full}': {e.Message}", e);
+        }
+    }
+
+    private static bool Write(string full, Action<string> write, bool replace, string parent)
+    {
+        ResultsTarget.Check(full);
         Directory.CreateDirectory(parent);
         var staging = Path.Combine(parent, $".{Path.GetFileName(full)}{PartialMarker}{Environment.MachineName}-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}");
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
@@ -81,6 +95,7 @@ public static class ResultsFolder
         try
         {
             write(staging);
+            if (!ResultsTarget.InsideResults(full)) ResultsTarget.Mark(staging);
             if (!Directory.Exists(full))
             {
                 try
@@ -94,6 +109,7 @@ public static class ResultsFolder
                 }
             }
             if (!replace) return false;
+            ResultsTarget.Check(full); // it may have appeared while this run was writing
             var old = $"{staging}.old";
             Directory.Move(full, old);
             Directory.Move(staging, full);

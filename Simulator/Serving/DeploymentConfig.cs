@@ -47,6 +47,7 @@ public sealed record DeploymentConfig(
     public IEnumerable<(string Field, string Problem)> Check(int gpusPerNode)
     {
         var roles = Roles();
+        if (roles.Count == 0) yield return ("gpus", "no GPUs in any role: list at least one group, or leave gpus out for one colocated GPU");
         if (roles.Count > gpusPerNode)
             yield return ("gpus", $"the roles name {roles.Count} GPUs but the node has {gpusPerNode}");
         var prefill = roles.Count(r => r == GpuRole.Prefill);

@@ -33,7 +33,7 @@ public sealed record MemoryPlan(long UsableBytes, long WeightBytes, long Reserve
     {
         foreach (var r in requests)
         {
-            var need = r.PromptTokens + r.OutputTokens - 1;
+            var need = r.TotalTokens - 1;
             if (need <= KvCapacityTokens) continue;
             throw new ConfigException(null, workloadField,
                 $"request {r.Id} needs KV for {need} tokens ({r.PromptTokens} prompt + {r.OutputTokens} output - 1) but the GPU holds " +

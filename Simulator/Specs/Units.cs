@@ -9,6 +9,12 @@ public static class Units
 
     public const long NsPerMicrosecond = 1_000;
 
+    /// <summary>
+    /// The latest time (about 31.7 years) a workload may put a request at: as nanoseconds it leaves the 64-bit
+    /// clock more than 250 years of room to finish the run. Later arrivals are refused at load.
+    /// </summary>
+    public const double MaxTimeS = 1e9;
+
     public static double Seconds(long ns) => ns / (double)NsPerSecond;
 
     public static long Ns(double seconds) => checked((long)Math.Round(seconds * NsPerSecond));

@@ -30,6 +30,7 @@ public sealed record IterationLatencyConfig(
 {
     public IEnumerable<(string Field, string Problem)> Validate()
     {
+        if (ExperimentConfig.ProblemWithName(Name) is { } problem) yield return ("name", problem);
         if (LongShares.Count == 0 || LongShares.Any(s => s is < 0 or > 1))
             yield return ("long_shares", "expected a non-empty list of shares between 0 and 1");
         if (Kernels.Count == 0) yield return ("kernels", "expected at least one kernel (per_head, split_kv)");

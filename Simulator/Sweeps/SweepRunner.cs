@@ -50,9 +50,18 @@ public sealed record SweepOptions(int Jobs = 1, Shard? Shard = null, bool RetryF
 }
 
 /// <summary>What a sweep invocation found and did.</summary>
-public sealed record SweepOutcome(int Runs, int InShard, int AlreadyDone, int Ran, int Failed, int Missing)
+/// <param name="AlreadyDone">Runs of this shard that a previous invocation finished.</param>
+/// <param name="Failed">Runs that failed in this invocation.</param>
+/// <param name="FailedEarlier">Runs of this shard recorded as failed by a previous invocation and not retried.</param>
+public sealed record SweepOutcome(int Runs, int InShard, int AlreadyDone, int Ran, int Failed, int Missing, int FailedEarlier = 0)
 {
     public bool Complete => Missing == 0;
+
+    /// <summary>
+    /// Whether any run of this shard stands failed, now or from before: a resumed sweep that skips recorded
+    /// failures must not report success (a Slurm array re-run would take it as done).
+    /// </summary>
+    public bool AnyFailed => Failed + FailedEarlier > 0;
 }
 
 /// <summary>
@@ -65,6 +74,7 @@ public static class SweepRunner
     public static SweepOutcome Run(SweepPlan plan, string dir, SweepOptions options, Action<SweepProgress>? progress = null,
         CancellationToken cancel = default)
     {
+        ResultsTarget.Claim(dir, SweepManifest.File);
         var manifest = SweepManifest.Of(plan);
         manifest.Write(dir, plan.Figures);
         ResultsFolder.WriteFileAtomically(Path.Combine(dir, SweepReport.SourceCopy), tmp => File.Copy(plan.Source, tmp, overwrite: true));
@@ -76,11 +86,12 @@ public static class SweepRunner
         var distinct = plan.Runs.DistinctBy(r => r.Hash).ToList();
         var mine = distinct.Where((_, i) => options.Shard?.Contains(i) ?? true).ToList();
         var todo = new List<SweepRun>();
-        var alreadyDone = 0;
+        int alreadyDone = 0, failedEarlier = 0;
         foreach (var run in mine)
         {
             var state = SweepManifest.StateOf(dir, run.Hash);
-            if (state == RunState.Done || (state == RunState.Failed && !options.RetryFailed)) alreadyDone++;
+            if (state == RunState.Done) alreadyDone++;
+            else if (state == RunState.Failed && !options.RetryFailed) failedEarlier++;
             else todo.Add(run);
         }
 
@@ -102,7 +113,7 @@ public static class SweepRunner
 
         var missing = plan.Runs.DistinctBy(r => r.Hash).Count(r => SweepManifest.StateOf(dir, r.Hash) == RunState.Missing);
         SweepResults.WriteAll(dir);
-        return new SweepOutcome(distinct.Count, mine.Count, alreadyDone, done, failed, missing);
+        return new SweepOutcome(distinct.Count, mine.Count, alreadyDone, done, failed, missing, failedEarlier);
     }
 
     /// <summary>Runs one point into its folder; returns the error recorded, or null.</summary>

@@ -30,6 +30,9 @@ public static class SyntheticGenerator
         for (var i = 0; i < count; i++)
         {
             clockS += NextGapS(process, random);
+            if (clockS > Units.MaxTimeS)
+                throw new Config.ConfigException(null, "workload.arrival",
+                    $"request {i} would arrive at {clockS:G4} s, beyond the simulated clock's range ({Units.MaxTimeS:G} s): raise rate_per_s or lower num_requests");
             times[i] = Units.Ns(clockS);
         }
         return times;

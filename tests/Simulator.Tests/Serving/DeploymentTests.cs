@@ -75,5 +75,8 @@ public sealed class DeploymentTests
         Assert.Equal("deployment.gpus", e.FieldPath);
         var tooMany = Assert.Throws<ConfigException>(() => ExperimentLoader.Load(RepoPaths.Quickstart, ["deployment.gpus=[{role: colocated, count: 9}]"]));
         Assert.Contains("the node has 8", tooMany.Message);
+        // No GPU at all would divide by zero when requests are routed.
+        var none = Assert.Throws<ConfigException>(() => ExperimentLoader.Load(RepoPaths.Quickstart, ["deployment.gpus=[]"]));
+        Assert.Contains("no GPUs", none.Message);
     }
 }

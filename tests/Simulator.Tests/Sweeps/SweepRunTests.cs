@@ -125,9 +125,11 @@ public sealed class SweepRunTests
         Assert.Equal(["0", "1", "0", "1"], points.Select(p => p["runs_failed"]));
         Assert.Equal("", points[3]["decode_throughput_tokens_per_s"]);
 
-        // A resume does not retry recorded failures unless asked.
+        // A resume does not retry recorded failures unless asked, but still reports them as failed.
         var plan = SweepPlan.Load(file);
-        Assert.Equal(0, SweepRunner.Run(plan, target, new SweepOptions()).Ran);
+        var resumed = SweepRunner.Run(plan, target, new SweepOptions());
+        Assert.Equal((0, 2, 2, true), (resumed.Ran, resumed.AlreadyDone, resumed.FailedEarlier, resumed.AnyFailed));
+        Assert.Equal(ExitCodes.Failure, CliApp.Start(["sweep", file, "--out", target]));
         Assert.Equal(2, SweepRunner.Run(plan, target, new SweepOptions(RetryFailed: true)).Failed);
     }
 
