@@ -36,6 +36,7 @@ public static class AccuracyCommand
             var rows = ReferenceRow.Read(csv);
             var (results, unmapped) = AccuracyEvaluator.Evaluate(rows, gpus.Get);
             var target = parsed.GetValue(output)?.FullName ?? Path.GetFullPath(Path.Combine("results", "accuracy"));
+            ResultsTarget.Check(target); // refuse a folder this tool did not write before any work
             IReadOnlyList<string> figures = [];
             IReadOnlyList<FittedRates> fitted = [];
             IReadOnlyList<LosoResult> loso = [];
@@ -46,6 +47,7 @@ public static class AccuracyCommand
             }
             ResultsFolder.WriteAtomically(target, dir =>
             {
+                ResultsTarget.Mark(dir);
                 figures = AccuracyReport.Write(dir, results, unmapped);
                 if (fitted.Count > 0) LeaveOneSourceOut.Write(dir, fitted, loso);
             });

@@ -84,6 +84,17 @@ public sealed class AccuracyTests
     }
 
     [Fact]
+    public void An_Output_Folder_Holding_Other_Files_Should_Be_Refused_And_Left_Alone()
+    {
+        using var dir = new TempDir();
+        var mine = Path.Combine(dir.Path, "notes.txt");
+        File.WriteAllText(mine, "a user's file");
+
+        Assert.Equal(2, Simulator.Cli.CliApp.Start(["accuracy", "--reference", Path.GetDirectoryName(Fixture)!, "--out", dir.Path]));
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(dir.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void The_Fit_Should_Recover_Rates_That_Generated_The_Rows()
     {
         // Given rows priced with known rates (on the fit's grids) over a spread of shapes
