@@ -38,11 +38,15 @@ public static class ListCommand
         }
         AnsiConsole.Write(models);
 
-        var gpus = new Table().Title("hardware/gpus").AddColumns("name", "SMs", "HBM GiB", "HBM GB/s", "dense TFLOP/s", "per-block GB/s");
+        var gpus = new Table().Title("hardware/gpus").AddColumns("name", "SMs", "HBM GiB", "HBM GB/s", "dense TFLOP/s", "kernel families with rates", "measured GEMM");
         foreach (var name in catalog.Names("hardware/gpus"))
         {
             var g = Load<GpuSpec>(binder, catalog, "hardware/gpus", name);
-            gpus.AddRow(name, $"{g.SmCount}", $"{g.HbmCapacityGib:F1}", $"{g.HbmBandwidthGbPerS:F0}", $"{g.DenseTflops:F0}", $"{g.PerBlockBandwidthGbPerS:F0}");
+            var k = g.AttentionKernels;
+            var families = new[] { ("paged", k?.Paged), ("fa2", k?.Fa2), ("split_kv", k?.SplitKv), ("flashinfer", k?.Flashinfer) }
+                .Where(f => f.Item2 is not null).Select(f => f.Item1).Prepend("per_head");
+            gpus.AddRow(name, $"{g.SmCount}", $"{g.HbmCapacityGib:F1}", $"{g.HbmBandwidthGbPerS:F0}", $"{g.DenseTflops:F0}", string.Join(", ", families),
+                g.Gemm is null ? "no (roofline)" : "yes");
         }
         AnsiConsole.Write(gpus);
 
