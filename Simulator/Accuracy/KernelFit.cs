@@ -49,7 +49,7 @@ public static class KernelFit
         foreach (var group in groups)
         {
             var members = group.ToList();
-            (double Loss, KernelRates Rates, double[] Errors)? best = null;
+            (double Loss, KernelRates Rates, double[] Ratios)? best = null;
             foreach (var perBlock in PerBlockGrid)
                 foreach (var resident in Residencies(group.Key.Group, group.Key.Arch))
                 {
@@ -59,21 +59,22 @@ public static class KernelFit
                     foreach (var launch in LaunchGrid)
                         foreach (var reduction in ReductionGrid)
                         {
-                            var errors = new double[members.Count];
+                            var ratios = new double[members.Count];
                             double sum = 0, worst = 0;
                             for (var i = 0; i < members.Count; i++)
                             {
-                                var predicted = bare[i] + launch + (split[i] ? reduction : 0);
-                                errors[i] = Math.Abs(Math.Log(predicted / members[i].Row.TimeUs));
-                                sum += errors[i];
-                                worst = Math.Max(worst, errors[i]);
+                                ratios[i] = (bare[i] + launch + (split[i] ? reduction : 0)) / members[i].Row.TimeUs;
+                                var error = Math.Abs(Math.Log(ratios[i]));
+                                sum += error;
+                                worst = Math.Max(worst, error);
                             }
                             var loss = sum + 2 * worst;
                             if (best is null || loss < best.Value.Loss - 1e-12)
-                                best = (loss, new KernelRates(perBlock, resident, launch, reduction), errors);
+                                best = (loss, new KernelRates(perBlock, resident, launch, reduction), ratios);
                         }
                 }
-            var abs = best!.Value.Errors.Select(e => Math.Exp(e) - 1).Order().ToArray();
+            // Reported as the accuracy summary reports them: |predicted / measured - 1|.
+            var abs = best!.Value.Ratios.Select(r => Math.Abs(r - 1)).Order().ToArray();
             fitted.Add(new FittedRates(group.Key.Group, group.Key.Arch, best.Value.Rates, members.Count, Median(abs), abs[^1]));
         }
         return fitted;

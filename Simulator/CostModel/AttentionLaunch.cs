@@ -35,8 +35,14 @@ public readonly record struct AttentionLaunch(
     /// <summary>vLLM v0 uses v1 while the longest context is at most this (paged_attn.py).</summary>
     public const int PagedV1MaxTokens = 8192;
 
-    /// <summary>FlashAttention-2's split-KV key block for head_dim 128 (flash_api.cpp, set_params_splitkv).</summary>
-    private const int Fa2BlockN = 128;
+    /// <summary>FlashAttention-2's split-KV key block (flash_api.cpp, set_params_splitkv): 256 up to head_dim 64, 128 up to 128, else 64.</summary>
+    private static int Fa2BlockN(int headDim) => headDim <= 64 ? 256 : headDim <= 128 ? 128 : 64;
+
+    /// <summary>
+    /// The most splits FlashAttention-2 considers (flash_api.cpp passes 128). Its SM count is the device's (the 2.4 releases the
+    /// reference rows measured); later releases pass twice the SMs, which this model does not follow.
+    /// </summary>
+    private const int Fa2MaxSplits = 128;
 
     public bool OneBlockPerHead => PartitionTokens == int.MaxValue;
 
@@ -44,9 +50,11 @@ public readonly record struct AttentionLaunch(
     /// The launch <paramref name="kernel"/> (resolved: not auto) makes for <paramref name="requests"/> decode requests whose
     /// longest KV is <paramref name="longestTokens"/> and whose KV tokens sum to <paramref name="totalTokens"/>.
     /// </summary>
+    /// <param name="lengths">Every request's KV length, where the plan reads them (FlashInfer's split search); empty: a plan that
+    /// could split is taken to split.</param>
     /// <param name="withLimit">Work out <see cref="LongestLimitTokens"/> where it costs a search (standing batches need it; a priced pass does not).</param>
     public static AttentionLaunch Plan(AttentionKernel kernel, ModelSpec model, GpuSpec gpu, CostModelConfig config,
-        int requests, int longestTokens, long totalTokens, bool withLimit = false)
+        int requests, int longestTokens, long totalTokens, ReadOnlySpan<int> lengths = default, bool withLimit = false)
     {
         var hbm = gpu.HbmBytesPerNs;
         var bytes = (double)model.KvHeadBytesPerToken;
@@ -76,16 +84,18 @@ public readonly record struct AttentionLaunch(
                 // FlashAttention 2.4+: decode with GQA moves the query heads of a group into one block (seqlenq_ngroups_swapped).
                 var packed = config.AttentionGqaPacking;
                 var heads = packed ? model.KvHeads : model.Heads;
-                var nBlocks = (int)Math.Min(int.MaxValue, (longestTokens + (long)Fa2BlockN - 1) / Fa2BlockN);
-                var splits = split ? Fa2Splits(requests * heads, gpu.SmCount, nBlocks, 64) : 1;
-                var partition = splits > 1 ? (nBlocks + splits - 1) / splits * Fa2BlockN : int.MaxValue;
+                var blockN = Fa2BlockN(model.HeadDim);
+                var nBlocks = (int)Math.Min(int.MaxValue, (longestTokens + (long)blockN - 1) / blockN);
+                var splits = split ? Fa2Splits(requests * heads, gpu.SmCount, nBlocks, Fa2MaxSplits) : 1;
+                var partition = splits > 1 ? (nBlocks + splits - 1) / splits * blockN : int.MaxValue;
+                // A standing batch needs one split, and keeps it while the heuristic does.
                 return new(kernel, heads, partition, bytes, (packed ? 1 : group) * hbm, rates.PerBlockGbPerS,
                     gpu.SmCount * rates.ResidentBlocksPerSm, (rates.LaunchUs + (splits > 1 ? rates.ReductionUs : 0)) * Units.NsPerMicrosecond,
-                    false, split && withLimit ? Fa2SameSplitLimit(requests * heads, gpu.SmCount, nBlocks, splits) : int.MaxValue);
+                    false, split && withLimit && splits == 1 ? Fa2SameSplitLimit(requests * heads, gpu.SmCount, nBlocks, blockN) : int.MaxValue);
             }
             case AttentionKernel.SplitKv:
             {
-                var rates = gpu.AttentionKernels?.SplitKv;
+                var rates = RatesOrNull(gpu, kernel);
                 var partition = !split ? int.MaxValue
                     : config.SplitKvPartitionTokens ?? (rates is null ? GenericSplitTokens : FillingPartition(gpu, requests * model.KvHeads, longestTokens));
                 return rates is null
@@ -96,13 +106,15 @@ public readonly record struct AttentionLaunch(
             case AttentionKernel.Flashinfer:
             {
                 var rates = RatesOf(gpu, kernel);
-                // The plan's grid is resident x SMs persistent blocks; a request is split into chunks of total KV / grid.
                 var grid = (long)gpu.SmCount * rates.ResidentBlocksPerSm;
-                var chunk = (int)Math.Min(int.MaxValue, Math.Max(1, (totalTokens * model.KvHeads + grid - 1) / grid));
-                var splits = split && longestTokens > chunk;
+                // FlashInfer's decode plan (include/flashinfer/attention/scheduler.cuh): no split once batch x KV heads fills the
+                // grid; else the fewest pages per chunk (at least 128 tokens) whose chunks x heads fit the grid, a split only if
+                // some request then takes more than one chunk. Without the lengths a plan that could split is taken to split.
+                var chunk = !split || (long)requests * model.KvHeads >= grid ? int.MaxValue
+                    : lengths.IsEmpty ? FlashinferMinChunkTokens : FlashinferChunkTokens(lengths, model.KvHeads, grid);
+                var splits = chunk != int.MaxValue && (lengths.IsEmpty || longestTokens > chunk);
                 return new(kernel, model.KvHeads, splits ? chunk : int.MaxValue, bytes, hbm, rates.PerBlockGbPerS, (int)grid,
-                    (rates.LaunchUs + (splits ? rates.ReductionUs : 0)) * Units.NsPerMicrosecond, splits,
-                    split && !splits ? UnsplitLimit(requests, model.KvHeads, grid, longestTokens, totalTokens) : int.MaxValue);
+                    (rates.LaunchUs + (splits ? rates.ReductionUs : 0)) * Units.NsPerMicrosecond, splits, int.MaxValue);
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "resolve auto before planning a launch");
@@ -150,26 +162,38 @@ public readonly record struct AttentionLaunch(
         return (resident, (int)Math.Min(int.MaxValue, limit));
     }
 
-    /// <summary>
-    /// The longest KV up to which FlashInfer's plan keeps every request whole, as every request grows by a token a pass:
-    /// longest L stays within the chunk (total + n (L - L0)) x heads / grid, for ever when n x heads reaches the grid.
-    /// </summary>
-    private static int UnsplitLimit(int requests, int heads, long grid, int longest, long total)
+    /// <summary>FlashInfer's page: vLLM's 16-token KV block, as in the published rows.</summary>
+    private const int FlashinferPageTokens = 16;
+
+    /// <summary>The plan's floor on a chunk: max(128 / page_size, 1) pages (scheduler.cuh).</summary>
+    private const int FlashinferMinChunkTokens = 128;
+
+    /// <summary>FlashInfer's binary search (PartitionPagedKVCacheBinarySearchMinNumPagePerBatch): the fewest pages per chunk, from the floor, whose chunks x heads fit the grid.</summary>
+    private static int FlashinferChunkTokens(ReadOnlySpan<int> lengths, int heads, long grid)
     {
-        var growth = (long)requests * heads;
-        if (growth >= grid) return int.MaxValue;
-        var limit = ((double)(total - (long)requests * longest) * heads) / (grid - growth);
-        return (int)Math.Clamp(Math.Floor(limit), longest, int.MaxValue);
+        long low = FlashinferMinChunkTokens / FlashinferPageTokens, high = 0;
+        foreach (var length in lengths) high = Math.Max(high, PagesOf(length));
+        while (low < high)
+        {
+            var mid = (low + high) / 2;
+            long chunks = 0;
+            foreach (var length in lengths) chunks += (PagesOf(length) + mid - 1) / mid;
+            if (chunks * heads > grid) low = mid + 1;
+            else high = mid;
+        }
+        return (int)Math.Min(int.MaxValue, low * FlashinferPageTokens);
+
+        static long PagesOf(int tokens) => Math.Max(1, (tokens + (long)FlashinferPageTokens - 1) / FlashinferPageTokens);
     }
 
-    /// <summary>The longest KV (in tokens) up to which FlashAttention-2's heuristic keeps choosing <paramref name="splits"/> splits.</summary>
-    private static int Fa2SameSplitLimit(long blocks, int sms, int nBlocks, int splits)
+    /// <summary>The longest KV (in tokens) up to which FlashAttention-2's heuristic keeps one split.</summary>
+    private static int Fa2SameSplitLimit(long blocks, int sms, int nBlocks, int blockN)
     {
         if (blocks >= 0.8 * sms) return int.MaxValue;
         var n = nBlocks;
         // A standing batch ends at the limit and may start again, so a bounded search is enough.
-        while (n < nBlocks + 256 && Fa2Splits(blocks, sms, n + 1, 64) == splits) n++;
-        return (int)Math.Min(int.MaxValue, (long)n * Fa2BlockN);
+        while (n < nBlocks + 256 && Fa2Splits(blocks, sms, n + 1, Fa2MaxSplits) == 1) n++;
+        return (int)Math.Min(int.MaxValue, (long)n * blockN);
     }
 
     /// <summary>
@@ -200,21 +224,21 @@ public readonly record struct AttentionLaunch(
         static int CeilDiv(int a, int b) => (a + b - 1) / b;
     }
 
-    private static KernelRates RatesOf(GpuSpec gpu, AttentionKernel kernel) => (kernel switch
+    /// <summary>The rates a published family runs at on a GPU, or null (the GPU has none, or the kernel is generic).</summary>
+    public static KernelRates? RatesOrNull(GpuSpec gpu, AttentionKernel kernel) => kernel switch
     {
         AttentionKernel.PagedV1 or AttentionKernel.PagedV2 => gpu.AttentionKernels?.Paged,
         AttentionKernel.Fa2 => gpu.AttentionKernels?.Fa2,
+        AttentionKernel.SplitKv => gpu.AttentionKernels?.SplitKv,
         AttentionKernel.Flashinfer => gpu.AttentionKernels?.Flashinfer,
         _ => null,
-    }) ?? throw new ConfigException(null, "cost_model.attention_kernel", $"gpu '{gpu.Name}' has no attention_kernels rates for '{ConfigNames.EnumName(kernel)}'; add them to its catalog entry "
+    };
+
+    private static KernelRates RatesOf(GpuSpec gpu, AttentionKernel kernel) => RatesOrNull(gpu, kernel)
+        ?? throw new ConfigException(null, "cost_model.attention_kernel", $"gpu '{gpu.Name}' has no attention_kernels rates for '{ConfigNames.EnumName(kernel)}'; add them to its catalog entry "
                                     + "or choose cost_model.attention_kernel: per_head");
 
-    /// <summary>Whether <paramref name="gpu"/> has the rates <paramref name="kernel"/> needs.</summary>
-    public static bool HasRates(GpuSpec gpu, AttentionKernel kernel) => kernel switch
-    {
-        AttentionKernel.PagedV1 or AttentionKernel.PagedV2 => gpu.AttentionKernels?.Paged is not null,
-        AttentionKernel.Fa2 => gpu.AttentionKernels?.Fa2 is not null,
-        AttentionKernel.Flashinfer => gpu.AttentionKernels?.Flashinfer is not null,
-        _ => true,
-    };
+    /// <summary>Whether <paramref name="gpu"/> has the rates <paramref name="kernel"/> needs (the generic kernels need none).</summary>
+    public static bool HasRates(GpuSpec gpu, AttentionKernel kernel) =>
+        kernel is AttentionKernel.PerHead or AttentionKernel.SplitKv || RatesOrNull(gpu, kernel) is not null;
 }

@@ -35,10 +35,17 @@ public static class AttentionMakespan
     /// </summary>
     public static double ClosedFormNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots, bool launchOrder = true) =>
         launchOrder
-            ? Math.Max(Math.Max(SharedNs(blocks, bandwidth, perBlock, slots), LaunchOrderNs(blocks, bandwidth, perBlock, slots)),
-                WavesNs(blocks, perBlock, slots))
+            ? WithWaves(Math.Max(SharedNs(blocks, bandwidth, perBlock, slots), LaunchOrderNs(blocks, bandwidth, perBlock, slots)), blocks, perBlock, slots)
             : Math.Max(SharedNs(blocks, bandwidth, perBlock, slots),
                 FloorNs(blocks.TotalBytes, blocks.LongestBlockTokens, blocks.BytesPerToken, bandwidth, perBlock, slots));
+
+    /// <summary>The larger of an estimate and the wave bound, skipping the bound's selection when waves x the largest block cannot exceed it.</summary>
+    private static double WithWaves(double estimate, AttentionBlocks blocks, double perBlock, int slots)
+    {
+        var waves = Waves(blocks.BlockCount, slots);
+        if (waves <= 1 || WavesNs(waves * (long)blocks.LongestBlockTokens, blocks.BytesPerToken, perBlock) <= estimate) return estimate;
+        return Math.Max(estimate, WavesNs(blocks, perBlock, slots));
+    }
 
     /// <summary>Blocks one slot must run in sequence: ceil(blocks / slots).</summary>
     public static long Waves(long blockCount, int slots) => (blockCount + slots - 1) / slots;

@@ -66,6 +66,4 @@ public sealed record EngineProfile(
             HostOverlap.Serialised, VllmHost + StandIn),
     };
 
-    /// <summary>Host time of a pass of <paramref name="sequences"/> requests, ns.</summary>
-    public double HostNs(int sequences) => sequences == 0 ? 0 : (HostFixedUs + HostPerSequenceUs * sequences) * Specs.Units.NsPerMicrosecond;
 }

@@ -32,14 +32,15 @@ public sealed class ForwardCostModel
     /// Activation traffic of a layer's small kernels, bytes per token per hidden unit, at the HBM rate: Vidur's five small
     /// ops (two norms, rotary, activation, residual add) on Llama-2-7B grow by 0.654 ms (A100) and 0.368 ms (H100) from 1 to
     /// 4,096 tokens (microsoft/vidur@7d47513, data/profiling/compute/{a100,h100}/meta-llama/Llama-2-7b-hf/mlp.csv), which is
-    /// 70 and 66 bytes per token per hidden unit at 1,785 and 2,980 GB/s.
+    /// 70 and 65 bytes per token per hidden unit at 1,784 and 2,980 GB/s.
     /// </summary>
     public const double ElementwiseBytesPerTokenHidden = 68;
 
     private readonly ModelSpec model;
     private readonly GpuSpec gpu;
     private readonly CostModelConfig config;
-    private readonly AttentionKernel engineKernel;
+    /// <summary>The kernel this model launches: the configured one, or the engine's when auto (itself auto for vLLM's rule).</summary>
+    private readonly AttentionKernel configuredKernel;
     private readonly (double FixedUs, double PerSequenceUs, HostOverlap Overlap)? host;
     private readonly AttentionBlocks blocks;
     private readonly AttentionBlocks rows;
@@ -53,9 +54,10 @@ public sealed class ForwardCostModel
         this.config = config;
         Engine = engine ?? EngineProfile.For("vllm");
         // A calibration profiles RealRunner's own kernel: auto then means that kernel, since the device runs it.
-        engineKernel = calibration is { Attention.Count: > 0 }
+        var engineKernel = calibration is { Attention.Count: > 0 }
             ? Enum.GetValues<AttentionKernel>().First(k => Config.ConfigNames.EnumName(k) == calibration.Attention[0].Kernel)
             : Engine.Kernel;
+        configuredKernel = config.AttentionKernel == AttentionKernel.Auto ? engineKernel : config.AttentionKernel;
         host = config.EngineCpu switch
         {
             EngineCpuModel.None => null,
@@ -79,11 +81,8 @@ public sealed class ForwardCostModel
     public string? CalibrationReport() => calibrated?.Report();
 
     /// <summary>The kernel a launch of <paramref name="requests"/> decodes with this longest KV runs.</summary>
-    public AttentionKernel KernelFor(int requests, int longestTokens)
-    {
-        var kernel = config.AttentionKernel == AttentionKernel.Auto ? engineKernel : config.AttentionKernel;
-        return kernel == AttentionKernel.Auto ? AttentionLaunch.VllmChoice(requests, model.Heads, longestTokens) : kernel;
-    }
+    public AttentionKernel KernelFor(int requests, int longestTokens) =>
+        configuredKernel == AttentionKernel.Auto ? AttentionLaunch.VllmChoice(requests, model.Heads, longestTokens) : configuredKernel;
 
     /// <summary>The launch a batch of decode KV lengths makes.</summary>
     public AttentionLaunch LaunchFor(ReadOnlySpan<int> lengths)
@@ -95,14 +94,14 @@ public sealed class ForwardCostModel
             longest = Math.Max(longest, length);
             total += length;
         }
-        return AttentionLaunch.Plan(KernelFor(lengths.Length, longest), model, gpu, config, lengths.Length, longest, total);
+        return AttentionLaunch.Plan(KernelFor(lengths.Length, longest), model, gpu, config, lengths.Length, longest, total, lengths);
     }
 
     /// <summary>The closed form's decode-attention time of one layer for a batch of KV lengths with a kernel (calibration factors use it).</summary>
     private double ClosedFormLayerNs(AttentionKernel kernel, IReadOnlyList<int> lengths)
     {
         var array = lengths.ToArray();
-        var launch = AttentionLaunch.Plan(kernel, model, gpu, config, array.Length, array.Max(), array.Sum(l => (long)l));
+        var launch = AttentionLaunch.Plan(kernel, model, gpu, config, array.Length, array.Max(), array.Sum(l => (long)l), array);
         var b = new AttentionBlocks(launch.HeadsPerRequest, launch.PartitionTokens, launch.BytesPerToken);
         foreach (var length in array) b.Add(length);
         return MakespanNs(b, launch, AttentionMode.ClosedForm).Makespan + launch.FixedNs;
@@ -142,36 +141,43 @@ public sealed class ForwardCostModel
         }
         var decodeMean = decodes == 0 ? 0 : (double)decodeSum / decodes;
         double attentionNs = 0, balancedNs = 0;
+        var genericLaunches = 0;
         if (decodes > 0)
         {
             var meanLengths = config.AttentionLengths == AttentionLengths.Mean;
-            var kernel = KernelFor(decodes, meanLengths ? (int)Math.Round(decodeMean) : decodeMax);
-            // The batch-mean model: every decode request at the mean length, blind to a long outlier.
-            var at = (int)Math.Round(decodeMean);
-            var launch = AttentionLaunch.Plan(kernel, model, gpu, config, decodes, meanLengths ? at : decodeMax, meanLengths ? (long)at * decodes : decodeSum);
+            if (meanLengths)
+            {
+                // The batch-mean model: every decode request at the mean length, blind to a long outlier.
+                var at = (int)Math.Round(decodeMean);
+                Array.Fill(decodeLengths, at, 0, decodes);
+                (decodeMax, decodeSum) = (at, (long)at * decodes);
+            }
+            var lengths = decodeLengths.AsSpan(0, decodes);
+            var kernel = KernelFor(decodes, decodeMax);
+            var launch = AttentionLaunch.Plan(kernel, model, gpu, config, decodes, decodeMax, decodeSum, lengths);
             blocks.Configure(launch.HeadsPerRequest, launch.PartitionTokens, launch.BytesPerToken);
-            for (var i = 0; i < decodes; i++) blocks.Add(meanLengths ? at : decodeLengths[i]);
+            foreach (var length in lengths) blocks.Add(length);
             (attentionNs, balancedNs) = MakespanNs(blocks, launch, config.AttentionMode);
             // The table lookup sees no spread in the batch-mean model.
-            if (calibrated?.AttentionFactor(kernel, decodes, decodeMean, meanLengths ? decodeMean : decodeMax) is { } factor)
+            if (calibrated?.AttentionFactor(kernel, decodes, decodeMean, decodeMax) is { } factor)
             {
                 attentionNs *= factor;
                 balancedNs *= factor;
             }
             attentionNs += launch.FixedNs;
             balancedNs += launch.FixedNs;
+            genericLaunches = GenericLaunches(kernel, launch);
         }
         if (rows.BlockCount > 0) prefillNs += RowsNsPerLayer();
-        return Compose(tokens, entries.Count, attentionNs, balancedNs, prefillNs, decodes > 0 && !HasFamilyRates(decodes, decodeMax));
+        return Compose(tokens, entries.Count, attentionNs, balancedNs, prefillNs, genericLaunches);
     }
 
-    /// <summary>Whether the kernel these decodes run prices its own launch (a published family) rather than a generic launch.</summary>
-    private bool HasFamilyRates(int decodes, int longest) => KernelFor(decodes, longest) switch
-    {
-        AttentionKernel.PerHead => false,
-        AttentionKernel.SplitKv => gpu.AttentionKernels?.SplitKv is not null,
-        _ => true,
-    };
+    /// <summary>
+    /// Launches a kernel without published rates pays at the GPU's generic kernel_launch_us: one, and one more for split-KV's
+    /// reduction when the launch split; a published family's fixed time is in its <see cref="AttentionLaunch.FixedNs"/>.
+    /// </summary>
+    private int GenericLaunches(AttentionKernel kernel, AttentionLaunch launch) =>
+        AttentionLaunch.RatesOrNull(gpu, kernel) is not null ? 0 : 1 + (launch.OneBlockPerHead ? 0 : 1);
 
     private static (double Makespan, double Balanced) MakespanNs(AttentionBlocks b, AttentionLaunch launch, AttentionMode mode)
     {
@@ -185,16 +191,15 @@ public sealed class ForwardCostModel
 
     /// <summary>
     /// A pass's cost from its per-layer parts: dense GEMMs and small kernels, LM head, launches, the engine's host time.
-    /// <paramref name="genericAttentionLaunch"/>: decode attention ran a kernel without rates of its own, paying one generic launch (two with split-KV's reduction).
+    /// <paramref name="genericAttentionLaunches"/>: generic launches decode attention paid (<see cref="GenericLaunches"/>).
     /// </summary>
-    private IterationCost Compose(double tokens, int entries, double attentionNs, double balancedNs, double prefillNs, bool genericAttentionLaunch)
+    private IterationCost Compose(double tokens, int entries, double attentionNs, double balancedNs, double prefillNs, int genericAttentionLaunches)
     {
         var denseNs = calibrated?.DenseNs(tokens) ?? LayerGemmsNs(tokens, model.LayerWeightBytes, model.ParamsPerLayer, GemmsPerLayer)
             + tokens * model.Hidden * ElementwiseBytesPerTokenHidden / gpu.HbmBytesPerNs;
         // Measured tables already hold their kernels' launches: only the KV append's stays (and split-KV's reduction is in the table).
-        var measured = calibrated is { HasDense: true } && calibrated.HasAttention(config.AttentionKernel == AttentionKernel.Auto ? engineKernel : config.AttentionKernel);
-        var kernels = measured ? 1 : config.KernelsPerLayer
-            + (genericAttentionLaunch ? 1 + (config.AttentionKernel == AttentionKernel.SplitKv ? 1 : 0) : 0);
+        var measured = calibrated is { HasDense: true } && calibrated.HasAttention(configuredKernel);
+        var kernels = measured ? 1 : config.KernelsPerLayer + genericAttentionLaunches;
         var launchNs = kernels * gpu.KernelLaunchUs * Units.NsPerMicrosecond;
 
         var lmHeadNs = LayerGemmsNs(entries, model.LmHeadWeightBytes, (long)model.Vocab * model.Hidden, 1);
@@ -206,7 +211,7 @@ public sealed class ForwardCostModel
         var overhead = Round(overheadNs);
         var bubble = Round(model.Layers * (attentionNs - balancedNs));
         var gpuNs = dense + attention + prefill + overhead;
-        var hostNs = host is var (fixedUs, perSequenceUs, overlap) && entries > 0
+        var hostNs = host is var (fixedUs, perSequenceUs, _) && entries > 0
             ? Round((fixedUs + perSequenceUs * entries) * Units.NsPerMicrosecond) : 0;
         // Overlapped: the host's work hides behind the pass, and only what it exceeds the pass by delays the GPU.
         var waitNs = host?.Overlap == HostOverlap.Overlapped ? Math.Max(0, hostNs - gpuNs) : hostNs;
@@ -241,11 +246,12 @@ public sealed class ForwardCostModel
         var kernel = KernelFor(requests, longestTokens);
         var launch = AttentionLaunch.Plan(kernel, model, gpu, config, requests, longestTokens, totalTokens, withLimit: true);
         if (!launch.OneBlockPerHead || launch.Balanced) return null;
-        // Under vLLM's rule the launch stays v1 only up to its limit.
-        var ruled = (config.AttentionKernel == AttentionKernel.Auto ? engineKernel : config.AttentionKernel) == AttentionKernel.Auto;
-        var limit = ruled ? Math.Min(launch.LongestLimitTokens, AttentionLaunch.VllmV1LimitTokens(requests, model.Heads)) : launch.LongestLimitTokens;
+        // Under vLLM's rule a v1 launch stays v1 only up to the rule's limit (a v2 one stays v2 as lengths grow).
+        var limit = configuredKernel == AttentionKernel.Auto && kernel == AttentionKernel.PagedV1
+            ? Math.Min(launch.LongestLimitTokens, AttentionLaunch.VllmV1LimitTokens(requests, model.Heads))
+            : launch.LongestLimitTokens;
         return new Serving.StandingShape(launch.HeadsPerRequest, AttentionMakespan.SaturatingBlocks(launch.Bandwidth, launch.PerBlock, launch.Slots),
-            launch.BytesPerToken, launch.Bandwidth, launch.PerBlock, launch.Slots, launch.FixedNs, limit, !HasFamilyRates(requests, longestTokens));
+            launch.BytesPerToken, launch.Bandwidth, launch.PerBlock, launch.Slots, launch.FixedNs, limit, GenericLaunches(kernel, launch));
     }
 
     /// <summary>The current pass of a standing batch: what <see cref="Estimate"/> gives for it, from the batch's incremental sums.</summary>
@@ -261,7 +267,7 @@ public sealed class ForwardCostModel
         var launch = Math.Max(Math.Max(AttentionMakespan.FloorNs(totalBytes, standing.LongestTokens, b, bandwidth, perBlock, slots),
             standing.LaunchOrderNs()), standing.WavesNs());
         var makespan = Math.Max(Math.Max(shared, launch), balanced);
-        return Compose(standing.Count, standing.Count, makespan + shape.FixedNs, balanced + shape.FixedNs, 0, shape.GenericLaunch);
+        return Compose(standing.Count, standing.Count, makespan + shape.FixedNs, balanced + shape.FixedNs, 0, shape.GenericLaunches);
     }
 
     /// <summary>Prefill tokens as causal rows through the decode-attention kernel (a calibration of RealRunner's engine says so).</summary>

@@ -10,9 +10,9 @@ namespace Simulator.Serving;
 /// valid while the longest member holds at most <paramref name="LongestLimitTokens"/> tokens.
 /// </summary>
 /// <param name="FixedNs">The attention launch's fixed time.</param>
-/// <param name="GenericLaunch">The kernel pays a generic launch instead of its own fixed time.</param>
+/// <param name="GenericLaunches">Generic launches the kernel pays instead of a fixed time of its own.</param>
 public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, double BytesPerToken, double Bandwidth, double PerBlock, int Slots,
-    double FixedNs = 0, int LongestLimitTokens = int.MaxValue, bool GenericLaunch = true)
+    double FixedNs, int LongestLimitTokens, int GenericLaunches)
 {
     public double Aggregate => AttentionMakespan.Aggregate(Bandwidth, PerBlock, Slots);
 }

