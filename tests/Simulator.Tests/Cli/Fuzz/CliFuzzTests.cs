@@ -37,6 +37,7 @@ public sealed partial class CliFuzzTests
         var failures = new List<string>();
         var codes = new SortedDictionary<int, int>();
         var clock = Stopwatch.StartNew();
+        var perKind = new double[10];
         for (var i = only >= 0 ? only : 0; i < (only >= 0 ? only + 1 : cases) && failures.Count < 10; i++)
         {
             var random = new Random(seed * 1_000_003 + i);
@@ -47,7 +48,13 @@ public sealed partial class CliFuzzTests
             var (code, output) = sandbox.Run(args);
             codes[code] = codes.GetValueOrDefault(code) + 1;
             var problem = Judge(sandbox, code, output, before, sandbox.Snapshot(), args);
-            if ((clock.Elapsed - started).TotalSeconds > 20) problem ??= $"took {(clock.Elapsed - started).TotalSeconds:F0} s";
+            if ((clock.Elapsed - started).TotalSeconds > 60) problem ??= $"took {(clock.Elapsed - started).TotalSeconds:F0} s";
+            perKind[i % 10] += (clock.Elapsed - started).TotalSeconds;
+            if (i % 1000 == 999)
+            {
+                Console.WriteLine($"fuzz: {i + 1} cases, {clock.Elapsed.TotalSeconds:F1} s; by kind {string.Join(" ", perKind.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)))}");
+                Array.Clear(perKind);
+            }
             if (problem is not null)
                 failures.Add($"case {i} (FUZZ_ONLY={i}): {problem}\n  args: {string.Join(' ', args.Select(a => $"'{a}'"))}\n  output: {Clip(output)}");
         }
