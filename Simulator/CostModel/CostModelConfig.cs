@@ -73,7 +73,7 @@ public enum AttentionLengths
 /// <param name="AttentionLengths">own (each request's KV length) or mean (the batch mean, as Vidur; blind to a long outlier).</param>
 /// <param name="KernelsPerLayer">Small kernels one layer launches besides its GEMMs and attention (norms, rotary, activation, residual add;
 /// Vidur profiles five), each at least the GPU's kernel_launch_us.</param>
-/// <param name="IterationOverheadUs">Fixed host-side cost per forward pass (scheduling, sampling, output processing).</param>
+/// <param name="IterationOverheadUs">A further fixed cost per forward pass, serialised (0: the engine's host time is engine_cpu's).</param>
 /// <param name="Calibration">A calibration file from RealRunner's profile: its fitted GPU parameters replace the catalog's, and its tables correct the closed form inside their range.</param>
 public sealed record CostModelConfig(
     AttentionKernel AttentionKernel = AttentionKernel.Auto,
