@@ -20,6 +20,12 @@ public static class CliApp
             BenchCommand.Build(),
             AccuracyCommand.Build(),
         };
+        // A NUL character cannot be in a path or a value, and .NET's path types throw on it while parsing.
+        if (Array.FindIndex(args, a => a.Contains('\0')) is var nul and >= 0)
+        {
+            Console.Error.WriteLine($"error: argument {nul + 1} contains a NUL character");
+            return ExitCodes.InvalidInput;
+        }
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -59,6 +59,16 @@ public sealed class CliTests
         Assert.False(Directory.Exists(outDir));
     }
 
+    [Theory]
+    [InlineData("merge", "\0")]
+    [InlineData("plot", "out\0")]
+    [InlineData("run", "exp\0.yaml")]
+    public void Nul_Character_In_An_Argument_Should_Exit_2_When_Parsing(string command, string argument)
+    {
+        // Found by the fuzz suite: path arguments threw ArgumentException out of the parser.
+        Assert.Equal(ExitCodes.InvalidInput, CliApp.Start([command, argument]));
+    }
+
     [Fact]
     public void Missing_File_Should_Exit_2()
     {
