@@ -46,6 +46,9 @@ public sealed class ForwardCostModel
     private readonly AttentionBlocks rows;
     private readonly CalibratedCosts? calibrated;
     private int[] decodeLengths = new int[64];
+    private double denseTokens = -1;
+    private int denseEntries = -1;
+    private long denseValue;
 
     public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config, CalibrationTables? calibration = null, EngineProfile? engine = null)
     {
@@ -195,17 +198,14 @@ public sealed class ForwardCostModel
     /// </summary>
     private IterationCost Compose(double tokens, int entries, double attentionNs, double balancedNs, double prefillNs, int genericAttentionLaunches)
     {
-        var denseNs = calibrated?.DenseNs(tokens) ?? LayerGemmsNs(tokens, model.LayerWeightBytes, model.ParamsPerLayer, GemmsPerLayer)
-            + tokens * model.Hidden * ElementwiseBytesPerTokenHidden / gpu.HbmBytesPerNs;
+        var dense = DenseNs(tokens, entries);
         // Measured tables already hold their kernels' launches: only the KV append's stays (and split-KV's reduction is in the table).
         var measured = calibrated is { HasDense: true } && calibrated.HasAttention(configuredKernel);
         var kernels = measured ? 1 : config.KernelsPerLayer + genericAttentionLaunches;
         var launchNs = kernels * gpu.KernelLaunchUs * Units.NsPerMicrosecond;
 
-        var lmHeadNs = LayerGemmsNs(entries, model.LmHeadWeightBytes, (long)model.Vocab * model.Hidden, 1);
         var overheadNs = model.Layers * launchNs + config.IterationOverheadUs * Units.NsPerMicrosecond;
 
-        var dense = Round(model.Layers * denseNs + lmHeadNs);
         var attention = Round(model.Layers * attentionNs);
         var prefill = Round(model.Layers * prefillNs);
         var overhead = Round(overheadNs);
@@ -216,6 +216,21 @@ public sealed class ForwardCostModel
         // Overlapped: the host's work hides behind the pass, and only what it exceeds the pass by delays the GPU.
         var waitNs = host?.Overlap == HostOverlap.Overlapped ? Math.Max(0, hostNs - gpuNs) : hostNs;
         return new IterationCost(gpuNs + waitNs, dense, attention, prefill, overhead, Math.Max(0, Math.Min(bubble, attention)), waitNs);
+    }
+
+    /// <summary>
+    /// The dense layers and the LM head of a pass of <paramref name="tokens"/> new tokens over <paramref name="entries"/> requests,
+    /// all layers. The last value is kept: a standing batch prices the same shape pass after pass (the rate curves' logarithms
+    /// cost more than the rest of its pass). A calibration's table counts its lookups, so it is asked every time.
+    /// </summary>
+    private long DenseNs(double tokens, int entries)
+    {
+        if (calibrated is null && tokens == denseTokens && entries == denseEntries) return denseValue;
+        var perLayer = calibrated?.DenseNs(tokens) ?? LayerGemmsNs(tokens, model.LayerWeightBytes, model.ParamsPerLayer, GemmsPerLayer)
+            + tokens * model.Hidden * ElementwiseBytesPerTokenHidden / gpu.HbmBytesPerNs;
+        var lmHeadNs = LayerGemmsNs(entries, model.LmHeadWeightBytes, (long)model.Vocab * model.Hidden, 1);
+        (denseTokens, denseEntries, denseValue) = (tokens, entries, Round(model.Layers * perLayer + lmHeadNs));
+        return denseValue;
     }
 
     /// <summary>
