@@ -88,7 +88,10 @@ public sealed class ForwardCostModel
         configuredKernel == AttentionKernel.Auto ? AttentionLaunch.VllmChoice(requests, model.Heads, longestTokens) : configuredKernel;
 
     /// <summary>The launch a batch of decode KV lengths makes.</summary>
-    public AttentionLaunch LaunchFor(ReadOnlySpan<int> lengths)
+    public AttentionLaunch LaunchFor(ReadOnlySpan<int> lengths) => PlanFor(null, lengths);
+
+    /// <summary>The launch of <paramref name="kernel"/> (null: the one this model picks) for a batch of decode KV lengths.</summary>
+    private AttentionLaunch PlanFor(AttentionKernel? kernel, ReadOnlySpan<int> lengths)
     {
         int longest = 0;
         long total = 0;
@@ -97,26 +100,25 @@ public sealed class ForwardCostModel
             longest = Math.Max(longest, length);
             total += length;
         }
-        return AttentionLaunch.Plan(KernelFor(lengths.Length, longest), model, gpu, config, lengths.Length, longest, total, lengths);
+        return AttentionLaunch.Plan(kernel ?? KernelFor(lengths.Length, longest), model, gpu, config, lengths.Length, longest, total, lengths);
     }
 
     /// <summary>The closed form's decode-attention time of one layer for a batch of KV lengths with a kernel (calibration factors use it).</summary>
     private double ClosedFormLayerNs(AttentionKernel kernel, IReadOnlyList<int> lengths)
     {
         var array = lengths.ToArray();
-        var launch = AttentionLaunch.Plan(kernel, model, gpu, config, array.Length, array.Max(), array.Sum(l => (long)l), array);
-        var b = new AttentionBlocks(launch.HeadsPerRequest, launch.PartitionTokens, launch.BytesPerToken);
-        foreach (var length in array) b.Add(length);
-        return MakespanNs(b, launch, AttentionMode.ClosedForm).Makespan + launch.FixedNs;
+        return LaunchNs(PlanFor(kernel, array), array, AttentionMode.ClosedForm);
     }
 
     /// <summary>One decode-attention launch's time for given KV lengths, one layer, ns (the accuracy report uses it).</summary>
-    public double DecodeAttentionLayerNs(ReadOnlySpan<int> lengths)
+    public double DecodeAttentionLayerNs(ReadOnlySpan<int> lengths) => LaunchNs(LaunchFor(lengths), lengths, config.AttentionMode);
+
+    /// <summary>A launch's makespan over fresh blocks plus its fixed time (off the per-pass path, which reuses its blocks).</summary>
+    private static double LaunchNs(AttentionLaunch launch, ReadOnlySpan<int> lengths, AttentionMode mode)
     {
-        var launch = LaunchFor(lengths);
         var b = new AttentionBlocks(launch.HeadsPerRequest, launch.PartitionTokens, launch.BytesPerToken);
         foreach (var length in lengths) b.Add(length);
-        return MakespanNs(b, launch, config.AttentionMode).Makespan + launch.FixedNs;
+        return MakespanNs(b, launch, mode).Makespan + launch.FixedNs;
     }
 
     public IterationCost Estimate(ForwardBatch batch)
