@@ -84,7 +84,7 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
 
     public IReadOnlyList<BatchMember> Members => members;
 
-    public IterationCost Forward(GpuWorker gpu, ForwardBatch batch)
+    public IterationCost Forward(GpuMemory gpu, ForwardBatch batch)
     {
         var entries = batch.Entries.OrderBy(e => e.IsPrefill ? 0 : 1).ToList(); // prefill rows first, then decode rows
         var prefillRows = entries.Where(e => e.IsPrefill).Sum(e => e.NewTokens);
@@ -100,20 +100,20 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
             var blocks = gpu.Blocks.BlocksOf(e.Request);
             var needed = (e.ContextTokens + layout.BlockSize - 1) / layout.BlockSize;
             if (blocks.Count < needed)
-                throw new InvalidOperationException($"gpu{gpu.Record.Gpu}: request {e.Request.Id} runs {e.ContextTokens} tokens with {blocks.Count} blocks");
+                throw new InvalidOperationException($"gpu{gpu.Gpu}: request {e.Request.Id} runs {e.ContextTokens} tokens with {blocks.Count} blocks");
             var snapshot = new int[needed];
             for (var b = 0; b < needed; b++) tables[s * maxBlocksPerSeq + b] = snapshot[b] = blocks[b];
-            lastBlocks[(gpu.Record.Gpu, e.Request)] = snapshot;
+            lastBlocks[(gpu.Gpu, e.Request)] = snapshot;
             for (var p = e.ContextTokens - e.NewTokens; p < e.ContextTokens; p++)
             {
                 rowSeq[row] = s;
                 rowPos[row++] = p;
             }
             if (e.NewTokens == e.Request.PendingTokens) sampled++;
-            members.Add(new BatchMember(iteration, gpu.Record.Gpu, sim.Now, e.Request.Id, e.NewTokens, e.ContextTokens, e.IsPrefill));
+            members.Add(new BatchMember(iteration, gpu.Gpu, sim.Now, e.Request.Id, e.NewTokens, e.ContextTokens, e.IsPrefill));
         }
         iteration++;
-        var store = stores[gpu.Record.Gpu];
+        var store = stores[gpu.Gpu];
         var timing = models[store.Accelerator].Run(store, new ForwardPlan(prefillRows, rows - prefillRows, rowSeq, rowPos, tables, entries.Count, sampled),
             maxBlocksPerSeq, splitKvTokens);
         var total = Ns(timing.Total);
@@ -127,28 +127,28 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
         var request = move.Request;
         var blocks = (int)((move.Bytes / run.Config.Model.KvBytesPerToken + layout.BlockSize - 1) / layout.BlockSize);
         var pool = pools[move.Node];
-        IReadOnlyList<int> Held(GpuWorker gpu) => gpu.Blocks.BlocksOf(request) is { Count: > 0 } held ? held
-            : lastBlocks.TryGetValue((gpu.Record.Gpu, request), out var last) ? last
-            : throw new InvalidOperationException($"gpu{gpu.Record.Gpu} holds no blocks of request {request.Id}");
+        IReadOnlyList<int> Held(GpuMemory gpu) => gpu.Blocks.BlocksOf(request) is { Count: > 0 } held ? held
+            : lastBlocks.TryGetValue((gpu.Gpu, request), out var last) ? last
+            : throw new InvalidOperationException($"gpu{gpu.Gpu} holds no blocks of request {request.Id}");
         IReadOnlyList<int> First(IReadOnlyList<int> list) => list.Count > blocks ? list.Take(blocks).ToList() : list;
         var timing = move.Kind switch
         {
-            KvMoveKind.GpuToHost => copier.ToHost(stores[move.From!.Record.Gpu], First(Held(move.From)), pool, request),
-            KvMoveKind.HostToGpu => copier.FromHost(pool, request, stores[move.To!.Record.Gpu], First(move.To.Blocks.BlocksOf(request)), release: true),
-            KvMoveKind.GpuToGpu => copier.DeviceToDevice(stores[move.From!.Record.Gpu], First(Held(move.From)), stores[move.To!.Record.Gpu],
-                First(move.To.Blocks.BlocksOf(request))),
-            KvMoveKind.HostToStaging => copier.HostToStaging(pool, request, staging[move.To!.Record.Gpu]),
-            KvMoveKind.StagingToGpu => Staged(move, pool, First(move.To!.Blocks.BlocksOf(request))),
+            KvMoveKind.GpuToHost => copier.ToHost(stores[move.From!.Value.Gpu], First(Held(move.From!.Value)), pool, request),
+            KvMoveKind.HostToGpu => copier.FromHost(pool, request, stores[move.To!.Value.Gpu], First(move.To!.Value.Blocks.BlocksOf(request)), release: true),
+            KvMoveKind.GpuToGpu => copier.DeviceToDevice(stores[move.From!.Value.Gpu], First(Held(move.From!.Value)), stores[move.To!.Value.Gpu],
+                First(move.To!.Value.Blocks.BlocksOf(request))),
+            KvMoveKind.HostToStaging => copier.HostToStaging(pool, request, staging[move.To!.Value.Gpu]),
+            KvMoveKind.StagingToGpu => Staged(move, pool, First(move.To!.Value.Blocks.BlocksOf(request))),
             _ => throw new ArgumentOutOfRangeException(nameof(move), move.Kind, null),
         };
-        if (move.Kind is KvMoveKind.GpuToHost) lastBlocks.Remove((move.From!.Record.Gpu, request));
+        if (move.Kind is KvMoveKind.GpuToHost) lastBlocks.Remove((move.From!.Value.Gpu, request));
         foreach (var link in move.Path.Links) link.Carry(timing.Bytes);
         return sim.Timeout(Math.Max(1, Ns(timing.Time)));
     }
 
     private CopyTiming Staged(KvMove move, HostKvPool pool, IReadOnlyList<int> blocks)
     {
-        var timing = copier.StagingToDevice(staging[move.From!.Record.Gpu], move.Request, stores[move.To!.Record.Gpu], blocks);
+        var timing = copier.StagingToDevice(staging[move.From!.Value.Gpu], move.Request, stores[move.To!.Value.Gpu], blocks);
         pool.Release(move.Request);
         if (timing.Emulated) EmulatedPeerCopies++;
         else RealPeerCopies++;

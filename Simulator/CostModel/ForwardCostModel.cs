@@ -23,7 +23,7 @@ namespace Simulator.CostModel;
 /// correction interpolated for the batch, the dense part is the measured per-layer time; outside the tables the model
 /// stands. <c>attention_lengths: mean</c> prices decode attention as if every request had the batch's mean KV length.
 /// </summary>
-public sealed class ForwardCostModel
+public sealed class ForwardCostModel : IStandingCosts
 {
     /// <summary>GEMMs per layer: fused QKV, attention output, MLP up (fused gate and up for SwiGLU) or fc1, MLP down or fc2 (vLLM's layers).</summary>
     public const int GemmsPerLayer = 4;
@@ -248,7 +248,7 @@ public sealed class ForwardCostModel
     }
 
     /// <summary>
-    /// Whether this model's passes can run as standing batches (<see cref="Serving.StandingDecode"/>): their incremental sums
+    /// Whether this model's passes can run as standing batches (the serving loop's standing decode): their incremental sums
     /// reproduce the closed form only with one block per head and each request's own length, uncalibrated.
     /// </summary>
     public bool SupportsStanding => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm && config.AttentionLengths == AttentionLengths.Own;
@@ -257,7 +257,7 @@ public sealed class ForwardCostModel
     /// The attention shape and rates a standing batch of <paramref name="requests"/> decodes whose longest KV is
     /// <paramref name="longestTokens"/> prices its passes with, or null when its launch splits KV or balances a plan.
     /// </summary>
-    public Serving.StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens)
+    public StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens)
     {
         if (!SupportsStanding) return null;
         var kernel = KernelFor(requests, longestTokens);
@@ -267,17 +267,17 @@ public sealed class ForwardCostModel
         var limit = configuredKernel == AttentionKernel.Auto && kernel == AttentionKernel.PagedV1
             ? Math.Min(launch.LongestLimitTokens, AttentionLaunch.VllmV1LimitTokens(requests, model.Heads))
             : launch.LongestLimitTokens;
-        return new Serving.StandingShape(launch.HeadsPerRequest, AttentionMakespan.SaturatingBlocks(launch.Bandwidth, launch.PerBlock, launch.Slots),
+        return new StandingShape(launch.HeadsPerRequest, AttentionMakespan.SaturatingBlocks(launch.Bandwidth, launch.PerBlock, launch.Slots),
             launch.BytesPerToken, launch.Bandwidth, launch.PerBlock, launch.Slots, launch.FixedNs, limit, GenericLaunches(kernel, launch));
     }
 
     /// <summary>The current pass of a standing batch: what <see cref="Estimate"/> gives for it, from the batch's incremental sums.</summary>
-    public IterationCost EstimateStanding(Serving.StandingDecode standing)
+    public IterationCost EstimateStanding(IStandingSums standing)
     {
         var shape = standing.Shape;
         var (bandwidth, perBlock, slots) = (shape.Bandwidth, shape.PerBlock, shape.Slots);
-        var b = standing.BytesPerToken;
-        var totalBytes = AttentionBlocks.BytesOfRequests(standing.TotalTokens, standing.KvHeads, b);
+        var b = shape.BytesPerToken;
+        var totalBytes = AttentionBlocks.BytesOfRequests(standing.TotalTokens, shape.KvHeads, b);
         var balanced = totalBytes / AttentionMakespan.Aggregate(bandwidth, perBlock, slots);
         var (capped, cap) = standing.Capped();
         var shared = AttentionMakespan.SharedNs(capped, standing.LongestTokens, cap, b, bandwidth, perBlock, slots);

@@ -1,3 +1,5 @@
+using Policies.Core;
+
 namespace Simulator.Metrics;
 
 /// <summary>One forward pass of one GPU as the metrics see it. Times in nanoseconds.</summary>
@@ -20,12 +22,43 @@ public readonly record struct IterationRecord(
     bool BatchSwitch,
     long HostNs = 0);
 
+/// <summary>A pass's totals as the metrics record them (a standing pass gives them without entries to walk).</summary>
+public readonly record struct PassTotals(int Seqs, int PrefillSeqs, int NewTokens, long KvTokensSum, int KvTokensMax, int KvBlocksUsed, int Waiting,
+    int Preempted, bool BatchSwitch);
+
+/// <summary>What a KV copy was for, as transfers.csv names it.</summary>
+public enum TransferKind
+{
+    /// <summary>A prefill GPU's KV to its node's host pool (hand-off through the pool).</summary>
+    GpuToHost,
+
+    /// <summary>A preempted request's KV to its node's host pool.</summary>
+    SwapOut,
+
+    /// <summary>The host pool to a GPU (or to the staging GPU of a prefetch).</summary>
+    HostToGpu,
+
+    /// <summary>One GPU to another (peer hand-off, or the second hop of a prefetch).</summary>
+    GpuToGpu,
+}
+
+public static class TransferKinds
+{
+    private static readonly string[] Names = Enum.GetValues<TransferKind>().Select(k => Config.ConfigNames.EnumName(k)).ToArray();
+
+    /// <summary>The kind's name in transfers.csv (gpu_to_host, swap_out, host_to_gpu, gpu_to_gpu).</summary>
+    public static string Name(TransferKind kind) => Names[(int)kind];
+}
+
 /// <summary>One KV copy: what moved, between which places, when it was asked for and when it landed.</summary>
 public readonly record struct TransferRecord(int Request, string Kind, string From, string To, long Bytes, long StartNs, long EndNs);
 
 /// <summary>A GPU of the deployment and where its time went.</summary>
-public sealed record GpuRecord(int Gpu, int Node, int LocalIndex, string Role)
+public sealed record GpuRecord(int Gpu, int Node, int LocalIndex, GpuRole Role)
 {
+    /// <summary>The role as the outputs name it (colocated, prefill, decode).</summary>
+    public string RoleName { get; } = Config.ConfigNames.EnumName(Role);
+
     public long BusyNs { get; internal set; }
 
     /// <summary>Idle while KV it pulled in was still on the way (batch-level bubble).</summary>

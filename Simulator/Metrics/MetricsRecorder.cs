@@ -24,7 +24,7 @@ public sealed class MetricsRecorder
         KeepsIterations = keepIterations;
         Requests = requests;
         Gpus = gpus;
-        decodeCapable = gpus.Select(g => g.Role != "prefill").ToArray();
+        decodeCapable = gpus.Select(g => g.Role != GpuRole.Prefill).ToArray();
         FirstTokenNs = new long[requests.Count];
         FinishNs = new long[requests.Count];
         Preemptions = new int[requests.Count];
@@ -70,21 +70,22 @@ public sealed class MetricsRecorder
     /// <summary>Host KV pool occupancy after each change, per node.</summary>
     public IReadOnlyList<(long TimeNs, int Node, long UsedBytes)> PoolSamples => pool;
 
+    /// <summary>Requests recorded as finished (the serving loop decides when a request finishes and when the run ends).</summary>
     public int Finished { get; private set; }
 
+    /// <summary>Whether every request's finish was recorded.</summary>
     public bool AllFinished => Finished == Requests.Count;
 
-    /// <summary>Records a token emitted at <paramref name="nowNs"/>; true when it was the request's last.</summary>
-    public bool TokenEmitted(Request request, long nowNs)
+    /// <summary>Records a token emitted at <paramref name="nowNs"/>, and the request's finish when it was its last.</summary>
+    public void TokenEmitted(Request request, long nowNs)
     {
         TokensEmitted[request.Id]++;
         if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
-        if (request.Phase != RequestPhase.Finished) return false;
+        if (request.Phase != RequestPhase.Finished) return;
         if (FinishNs[request.Id] >= 0) throw new InvalidOperationException($"Request {request.Id} finished twice.");
         FinishNs[request.Id] = nowNs;
         Preemptions[request.Id] = request.Preemptions;
         Finished++;
-        return true;
     }
 
     public void IterationDone(int gpu, long startNs, ForwardBatch batch, IterationCost cost, int kvBlocksUsed, int waiting)
@@ -98,24 +99,24 @@ public sealed class MetricsRecorder
             kvSum += entry.ContextTokens;
             kvMax = Math.Max(kvMax, entry.ContextTokens);
         }
-        IterationDone(gpu, startNs, cost, batch.Entries.Count, prefill, batch.TokenCount, kvSum, kvMax, kvBlocksUsed, waiting,
-            batch.Preempted.Count, batch.IsBatchSwitch);
+        IterationDone(gpu, startNs, cost, new PassTotals(batch.Entries.Count, prefill, batch.TokenCount, kvSum, kvMax, kvBlocksUsed, waiting,
+            batch.Preempted.Count, batch.IsBatchSwitch));
     }
 
     /// <summary>A pass given by its totals (a standing batch's, which has no entries to walk).</summary>
-    public void IterationDone(int gpu, long startNs, IterationCost cost, int seqs, int prefillSeqs, int newTokens, long kvSum, int kvMax,
-        int kvBlocksUsed, int waiting, int preempted, bool batchSwitch)
+    public void IterationDone(int gpu, long startNs, IterationCost cost, in PassTotals pass)
     {
         if (KeepsIterations)
-            iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, seqs, prefillSeqs, newTokens, kvSum, kvMax,
-                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, kvBlocksUsed, waiting, preempted, batchSwitch, cost.HostNs));
+            iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, pass.Seqs, pass.PrefillSeqs, pass.NewTokens, pass.KvTokensSum, pass.KvTokensMax,
+                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, pass.KvBlocksUsed, pass.Waiting, pass.Preempted, pass.BatchSwitch,
+                cost.HostNs));
         iterationNs.Add(cost.DurationNs);
-        PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, kvBlocksUsed);
+        PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, pass.KvBlocksUsed);
         var record = Gpus[gpu];
         if (decodeCapable[gpu])
         {
             DecodeGpuIterations++;
-            if (batchSwitch) DecodeGpuBatchSwitches++;
+            if (pass.BatchSwitch) DecodeGpuBatchSwitches++;
         }
         record.BusyNs += cost.DurationNs;
         record.BubbleNs += cost.BubbleNs;
@@ -135,7 +136,9 @@ public sealed class MetricsRecorder
         if (waitingForKv) Gpus[gpu].WaitingForKvNs += endNs - startNs;
     }
 
-    public void Transfer(TransferRecord record) => transfers.Add(record);
+    /// <summary>A KV copy of <paramref name="request"/> of <paramref name="bytes"/>, asked for at <paramref name="startNs"/>, landed at <paramref name="endNs"/>.</summary>
+    public void Transfer(int request, TransferKind kind, string from, string to, long bytes, long startNs, long endNs) =>
+        transfers.Add(new TransferRecord(request, TransferKinds.Name(kind), from, to, bytes, startNs, endNs));
 
     /// <summary>Wall-clock times of the policy decisions (measured, so not deterministic).</summary>
     public DecisionTimes Scheduling { get; } = new();

@@ -1,4 +1,5 @@
 using MathNet.Numerics.Statistics;
+using Policies.Core;
 using Simulator.Specs;
 
 namespace Simulator.Metrics;
@@ -95,7 +96,7 @@ public sealed record RunSummary(
                 tpot.Add(Units.Seconds(metrics.FinishNs[i] - metrics.FirstTokenNs[i]) / (spec.OutputTokens - 1));
         }
         var gpus = metrics.Gpus;
-        var decoders = gpus.Where(g => g.Role != "prefill").ToList();
+        var decoders = gpus.Where(g => g.Role != GpuRole.Prefill).ToList();
         double DecodeShare(Func<GpuRecord, double> ns) =>
             makespanNs > 0 && decoders.Count > 0 ? decoders.Sum(ns) / ((double)makespanNs * decoders.Count) : 0;
         var busyNs = gpus.Sum(g => (double)g.BusyNs);
@@ -120,7 +121,7 @@ public sealed record RunSummary(
             poolPeak / Units.GiB,
             poolMean / Units.GiB,
             metrics.DecodeGpuIterations == 0 ? 0 : metrics.DecodeGpuBatchSwitches / (double)metrics.DecodeGpuIterations,
-            gpus.GroupBy(g => g.Role).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
+            gpus.GroupBy(g => g.RoleName).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
                 g => makespanNs > 0 ? g.Sum(x => (double)x.BusyNs) / ((double)makespanNs * g.Count()) : 0),
             links.GroupBy(l => l.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g =>
             {

@@ -54,7 +54,7 @@ public static class ResultsWriter
         WriteRequests(Path.Combine(dir, RequestsFile), metrics);
         WriteIterations(Path.Combine(dir, IterationsFile), metrics.Iterations);
         CsvTable.Write(Path.Combine(dir, GpusFile), ["gpu", "node", "local_index", "role", "iterations", "busy_s", "bubble_s", "waiting_for_kv_s"],
-            metrics.Gpus, g => [g.Gpu, g.Node, g.LocalIndex, g.Role, g.Iterations, Units.Seconds(g.BusyNs), Units.Seconds(g.BubbleNs), Units.Seconds(g.WaitingForKvNs)]);
+            metrics.Gpus, g => [g.Gpu, g.Node, g.LocalIndex, g.RoleName, g.Iterations, Units.Seconds(g.BusyNs), Units.Seconds(g.BubbleNs), Units.Seconds(g.WaitingForKvNs)]);
         var makespanNs = Units.Ns(summary.MakespanS);
         CsvTable.Write(Path.Combine(dir, LinksFile), ["link", "kind", "bandwidth_gb_per_s", "bytes", "utilisation"], result.Links,
             l => [l.Name, l.Kind, l.BytesPerNs, l.BytesCarried, makespanNs > 0 ? l.BytesCarried / (l.BytesPerNs * makespanNs) : 0]);

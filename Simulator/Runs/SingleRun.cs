@@ -26,15 +26,16 @@ public static class SingleRun
         var metrics = new MetricsRecorder(run.Requests, gpus, run.Config.Metrics.IterationRecords);
         var sim = new Simulation();
         var cluster = new Cluster(sim, run, metrics, gpus, backend);
-        while (!metrics.AllFinished && sim.PendingEvents > 0)
+        var serving = cluster.Progress;
+        while (!serving.AllFinished && sim.PendingEvents > 0)
         {
             cancel.ThrowIfCancellationRequested();
             sim.Run(sim.Now + SliceNs);
-            progress?.Invoke(metrics.Finished, run.Requests.Length);
+            progress?.Invoke(serving.Finished, run.Requests.Length);
         }
-        if (!metrics.AllFinished)
+        if (!serving.AllFinished)
             throw new InvalidOperationException(
-                $"Simulation stopped at t={sim.Now} ns with {metrics.Finished} of {run.Requests.Length} requests finished: {cluster.Describe()}");
+                $"Simulation stopped at t={sim.Now} ns with {serving.Finished} of {run.Requests.Length} requests finished: {cluster.Describe()}");
         var links = cluster.Links.ToList();
         IReadOnlyList<string> notes = backend is null && cluster.CostModel.CalibrationReport() is { } report ? [report] : [];
         return new RunResult(run, metrics, RunSummary.From(metrics, run.Memory.KvBlocks, links, run.HostPoolBytes), links,

@@ -41,6 +41,9 @@ public sealed class Cluster
 
     private readonly IServingBackend backend;
 
+    /// <summary>How many requests have finished: the run ends from here (the metrics only record).</summary>
+    public ServingProgress Progress { get; }
+
     /// <summary>The cost model the modelled backend uses (and its calibration report).</summary>
     public ForwardCostModel CostModel { get; }
 
@@ -53,6 +56,7 @@ public sealed class Cluster
         var roles = config.Deployment.Roles();
         var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel, run.Calibration, EngineProfile.For(config.Policy.Name));
         CostModel = costModel;
+        Progress = new ServingProgress(run.Requests.Length);
         backend = backendFactory?.Invoke(sim, costModel)
                   ?? new ModelledBackend(costModel, Enumerable.Range(0, config.Deployment.Nodes).Select(_ => new TransferFabric(sim)).ToList(),
                       config.Engine.LazyDecode);
@@ -65,7 +69,8 @@ public sealed class Cluster
             {
                 var blocks = new KvBlockManager(run.Memory.KvBlocks, run.Memory.BlockSizeTokens, trackIds: backend.NeedsBlockIds);
                 var policy = config.Policy.Descriptor.Create(config.Policy.Options, new PolicyContext(blocks, roles[g]));
-                var worker = new GpuWorker(sim, gpus[n * roles.Count + g], roles[g], policy, blocks, backend, metrics, this);
+                var worker = new GpuWorker(sim, gpus[n * roles.Count + g], policy, blocks, backend, metrics, Progress);
+                sim.Process(Serve(worker));
                 node.Gpus.Add(worker);
                 nodeOf[worker] = node;
             }
@@ -80,7 +85,7 @@ public sealed class Cluster
     {
         var roles = config.Deployment.Roles();
         return Enumerable.Range(0, config.Deployment.Nodes)
-            .SelectMany(n => roles.Select((role, g) => new GpuRecord(n * roles.Count + g, n, g, ConfigNames.EnumName(role))))
+            .SelectMany(n => roles.Select((role, g) => new GpuRecord(n * roles.Count + g, n, g, role)))
             .ToList();
     }
 
@@ -105,8 +110,7 @@ public sealed class Cluster
             var node = Route();
             node.Outstanding++;
             var gpu = EntryGpu(node);
-            gpu.Policy.Enqueue(new Request(spec.Id, spec.PromptTokens, spec.OutputTokens));
-            gpu.Wake();
+            gpu.Enqueue(new Request(spec.Id, spec.PromptTokens, spec.OutputTokens));
         }
     }
 
@@ -153,58 +157,71 @@ public sealed class Cluster
         return best!;
     }
 
-    public void Finished(GpuWorker gpu) => nodeOf[gpu].Outstanding--;
+    /// <summary>A GPU's serving loop, its steps' outgoing work routed here.</summary>
+    private IEnumerable<SimEvent> Serve(GpuWorker gpu)
+    {
+        foreach (var step in gpu.Run())
+        {
+            if (step.Wait is { } wait) yield return wait;
+            else Route(gpu, step.Sent);
+        }
+    }
+
+    /// <summary>Sends on what a GPU's step sent out: swap-outs and pulls start their copies, finished requests leave its node's count, prefilled requests go to a decode GPU.</summary>
+    private void Route(GpuWorker gpu, in Outgoing sent)
+    {
+        foreach (var victim in sent.SwapOuts) sim.Process(SwapOutProcess(victim, gpu));
+        foreach (var pull in sent.Pulls) sim.Process(PullIn(pull, gpu));
+        if (sent.Finished > 0)
+        {
+            nodeOf[gpu].Outstanding -= sent.Finished;
+            Progress.Finish(sent.Finished);
+        }
+        foreach (var request in sent.Handoffs) HandOff(request, gpu);
+    }
 
     private long KvBytes(Request request) => request.ComputedTokens * run.Config.Model.KvBytesPerToken;
 
     /// <summary>A prefill GPU finished a request's prefill: send it on to a paired decode GPU.</summary>
-    public void HandOff(Request request, GpuWorker prefill)
+    private void HandOff(Request request, GpuWorker prefill)
     {
         var node = nodeOf[prefill];
         var decode = LeastLoaded(node.DecodesOf[prefill]);
         if (run.Config.Deployment.Handoff == KvHandoff.Peer)
         {
             kvHome[request] = prefill;
-            decode.Policy.EnqueuePrefilled(request);
-            decode.Wake();
+            decode.EnqueuePrefilled(request);
         }
         else sim.Process(ToHostPool(request, prefill, decode, node));
     }
 
     private IEnumerable<SimEvent> ToHostPool(Request request, GpuWorker prefill, GpuWorker decode, Node node)
     {
-        foreach (var step in CopyToHost(request, prefill, node, "gpu_to_host")) yield return step;
-        prefill.Policy.Release(request);
-        prefill.Wake();
-        decode.Policy.EnqueuePrefilled(request);
-        decode.Wake();
+        foreach (var step in CopyToHost(request, prefill, node, TransferKind.GpuToHost)) yield return step;
+        prefill.Release(request);
+        decode.EnqueuePrefilled(request);
     }
 
     /// <summary>Takes room in the node's host pool and copies the request's KV there from <paramref name="gpu"/>; its KV then lives in the pool.</summary>
-    private IEnumerable<SimEvent> CopyToHost(Request request, GpuWorker gpu, Node node, string kind)
+    private IEnumerable<SimEvent> CopyToHost(Request request, GpuWorker gpu, Node node, TransferKind kind)
     {
         var bytes = KvBytes(request);
         var asked = sim.Now;
         yield return node.Pool.Put(bytes);
         metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
-        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, gpu, null, node.Index, node.Links.GpuToHost(gpu.Record.LocalIndex)));
-        metrics.Transfer(new TransferRecord(request.Id, kind, gpu.Name, node.HostName, bytes, asked, sim.Now));
+        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, gpu.Memory, null, node.Index, node.Links.GpuToHost(gpu.Record.LocalIndex)));
+        metrics.Transfer(request.Id, kind, gpu.Name, node.HostName, bytes, asked, sim.Now);
         kvHome[request] = null;
     }
 
     /// <summary>A policy preempted a request by swap: copy its KV into the node's host pool.</summary>
-    public void SwapOut(Request request, GpuWorker gpu) => sim.Process(SwapOutProcess(request, gpu));
-
     private IEnumerable<SimEvent> SwapOutProcess(Request request, GpuWorker gpu)
     {
-        foreach (var step in CopyToHost(request, gpu, nodeOf[gpu], "swap_out")) yield return step;
-        gpu.Policy.SwappedOut(request);
-        gpu.Wake();
+        foreach (var step in CopyToHost(request, gpu, nodeOf[gpu], TransferKind.SwapOut)) yield return step;
+        gpu.SwappedOut(request);
     }
 
     /// <summary>A decode GPU reserved blocks for a request: copy its KV in from where it is.</summary>
-    public void Pull(KvPull pull, GpuWorker decode) => sim.Process(PullIn(pull, decode));
-
     private IEnumerable<SimEvent> PullIn(KvPull pull, GpuWorker decode)
     {
         var request = pull.Request;
@@ -217,37 +234,31 @@ public sealed class Cluster
         if (from is null && pull.StageOnPrefillGpu && node.PrefillOf.TryGetValue(decode, out var stage))
         {
             // GPU-prefetch-for-GPU: host -> paired prefill GPU over its PCIe, then NVLink to the decode GPU.
-            yield return backend.Move(new KvMove(request, bytes, KvMoveKind.HostToStaging, null, stage, node.Index, node.Links.HostToGpu(stage.Record.LocalIndex)));
-            metrics.Transfer(new TransferRecord(request.Id, "host_to_gpu", node.HostName, stage.Name, bytes, asked, sim.Now));
+            yield return backend.Move(new KvMove(request, bytes, KvMoveKind.HostToStaging, null, stage.Memory, node.Index, node.Links.HostToGpu(stage.Record.LocalIndex)));
+            metrics.Transfer(request.Id, TransferKind.HostToGpu, node.HostName, stage.Name, bytes, asked, sim.Now);
             var hop = sim.Now;
-            yield return backend.Move(new KvMove(request, bytes, KvMoveKind.StagingToGpu, stage, decode, node.Index, node.Links.GpuToGpu(stage.Record.LocalIndex, local)));
-            metrics.Transfer(new TransferRecord(request.Id, "gpu_to_gpu", stage.Name, decode.Name, bytes, hop, sim.Now));
+            yield return backend.Move(new KvMove(request, bytes, KvMoveKind.StagingToGpu, stage.Memory, decode.Memory, node.Index, node.Links.GpuToGpu(stage.Record.LocalIndex, local)));
+            metrics.Transfer(request.Id, TransferKind.GpuToGpu, stage.Name, decode.Name, bytes, hop, sim.Now);
         }
         else
         {
             yield return backend.Move(from is null
-                ? new KvMove(request, bytes, KvMoveKind.HostToGpu, null, decode, node.Index, node.Links.HostToGpu(local))
-                : new KvMove(request, bytes, KvMoveKind.GpuToGpu, from, decode, node.Index, node.Links.GpuToGpu(from.Record.LocalIndex, local)));
-            metrics.Transfer(new TransferRecord(request.Id, from is null ? "host_to_gpu" : "gpu_to_gpu",
-                from is null ? node.HostName : from.Name, decode.Name, bytes, asked, sim.Now));
+                ? new KvMove(request, bytes, KvMoveKind.HostToGpu, null, decode.Memory, node.Index, node.Links.HostToGpu(local))
+                : new KvMove(request, bytes, KvMoveKind.GpuToGpu, from.Memory, decode.Memory, node.Index, node.Links.GpuToGpu(from.Record.LocalIndex, local)));
+            metrics.Transfer(request.Id, from is null ? TransferKind.HostToGpu : TransferKind.GpuToGpu,
+                from is null ? node.HostName : from.Name, decode.Name, bytes, asked, sim.Now);
         }
         if (from is null)
         {
             yield return node.Pool.Get(bytes);
             metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
         }
-        else
-        {
-            from.Policy.Release(request);
-            from.Wake();
-        }
-        decode.Policy.KvArrived(request);
-        decode.Wake();
+        else from.Release(request);
+        decode.KvArrived(request);
     }
 
     /// <summary>What every GPU holds, for diagnosing a run that stopped early.</summary>
-    public string Describe() => string.Join("; ", nodes.SelectMany(n => n.Gpus).Select(g =>
-        $"gpu{g.Record.Gpu} {g.Role}: waiting {g.Policy.WaitingCount}, running {g.Policy.RunningCount}, arriving {g.Policy.ArrivingCount}, free blocks {g.Blocks.FreeBlocks}/{g.Blocks.TotalBlocks} ({g.Policy})"))
+    public string Describe() => string.Join("; ", nodes.SelectMany(n => n.Gpus).Select(g => g.Describe()))
         + $"; KV away from home: {kvHome.Count}";
 
     /// <summary>Every link of every node, for utilisation.</summary>

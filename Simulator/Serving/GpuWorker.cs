@@ -7,40 +7,56 @@ using Simulator.Metrics;
 namespace Simulator.Serving;
 
 /// <summary>
-/// One GPU's serving loop: ask the policy for a batch, start the KV pulls it asks for, hold the
-/// GPU for the backend's time (predicted by the cost model, or measured on a device), apply the batch's tokens, hand finished prefills on. The GPU
-/// sleeps when nothing can run and wakes on an arrival, a KV arrival or freed memory.
+/// What one step of a GPU's serving loop sends out, for the cluster to route: after a decision, the requests to swap out
+/// and the KV to pull in; after a pass, how many requests finished and the prefilled requests to hand on. The lists are
+/// the policy's own (valid until its next call), so a step allocates nothing.
+/// </summary>
+public readonly record struct Outgoing(IReadOnlyList<Request> SwapOuts, IReadOnlyList<KvPull> Pulls, int Finished, IReadOnlyList<Request> Handoffs)
+{
+    public static Outgoing Decided(ForwardBatch batch) => new(batch.SwapOuts, batch.Pulls, 0, []);
+
+    public static Outgoing Passed(int finished, IReadOnlyList<Request> handoffs) => new([], [], finished, handoffs);
+}
+
+/// <summary>One step of a GPU's serving loop: an event to wait for, or (<see cref="Wait"/> null) what it sends out.</summary>
+public readonly record struct LoopStep(SimEvent? Wait, Outgoing Sent);
+
+/// <summary>
+/// One GPU's serving loop: ask the policy for a batch, send out the KV pulls and swap-outs it asks for, hold the
+/// GPU for the backend's time (predicted by the cost model, or measured on a device), apply the batch's tokens, send
+/// finished prefills on. The GPU sleeps when nothing can run and wakes when something reaches its policy.
+/// <para>The worker is the only way into its policy: <see cref="Enqueue"/>, <see cref="EnqueuePrefilled"/>,
+/// <see cref="KvArrived"/>, <see cref="Release"/> and <see cref="SwappedOut"/> change it and wake the GPU (which also ends
+/// a standing batch), so no caller can forget to. It knows nothing of the cluster: <see cref="Run"/> yields what each step
+/// sends out (<see cref="Outgoing"/>), and the cluster routes it, as a discrete-event simulator's events return their
+/// follow-up events.</para>
 /// </summary>
 public sealed class GpuWorker
 {
     private readonly Simulation sim;
     private readonly IServingBackend backend;
     private readonly MetricsRecorder metrics;
-    private readonly Cluster cluster;
+    private readonly ServingProgress progress;
+    private readonly IBatchPolicy policy;
     private SimEvent? wake;
-    /// <summary>This GPU's standing batch, reused (null when the backend runs none).</summary>
+    /// <summary>This GPU's standing batch, reused (null when the backend prices none).</summary>
     private readonly StandingDecode? standing;
-
-    /// <summary>Standing batches shorter than this are not worth starting (starting one walks the batch once).</summary>
-    private const int MinimumStandingPasses = 2;
 
     /// <summary>Something outside the loop changed what the policy holds since the loop last looked (every such change wakes the GPU).</summary>
     private bool touched;
     private Engine.Timeout? passEnd;
 
-    public GpuWorker(Simulation sim, GpuRecord record, GpuRole role, IBatchPolicy policy, KvBlockManager blocks,
-        IServingBackend backend, MetricsRecorder metrics, Cluster cluster)
+    public GpuWorker(Simulation sim, GpuRecord record, IBatchPolicy policy, KvBlockManager blocks,
+        IServingBackend backend, MetricsRecorder metrics, ServingProgress progress)
     {
         this.sim = sim;
         Record = record;
-        Role = role;
-        Policy = policy;
+        this.policy = policy;
         Blocks = blocks;
         this.backend = backend;
         this.metrics = metrics;
-        this.cluster = cluster;
-        standing = backend.StandingFor(this);
-        sim.Process(Loop());
+        this.progress = progress;
+        standing = backend.StandingCostsFor(Memory) is { } costs ? new StandingDecode(blocks.BlockSizeTokens, costs) : null;
     }
 
     public GpuRecord Record { get; }
@@ -50,38 +66,76 @@ public sealed class GpuWorker
 
     private string? name;
 
-    public GpuRole Role { get; }
-
-    public IBatchPolicy Policy { get; }
+    public GpuRole Role => Record.Role;
 
     public KvBlockManager Blocks { get; }
 
+    /// <summary>What the backend needs of this GPU: its index and its blocks.</summary>
+    public GpuMemory Memory => new(Record.Gpu, Blocks);
+
     /// <summary>Requests this GPU holds or will hold: queued, running or being pulled in.</summary>
-    public int Outstanding => Policy.WaitingCount + Policy.RunningCount + Policy.ArrivingCount;
+    public int Outstanding => policy.WaitingCount + policy.RunningCount + policy.ArrivingCount;
 
     public bool AcceptsArrivals => Role != GpuRole.Decode;
 
-    public void Wake()
+    /// <summary>A new request arrives here.</summary>
+    public void Enqueue(Request request)
+    {
+        policy.Enqueue(request);
+        Wake();
+    }
+
+    /// <summary>A request prefilled elsewhere arrives to decode here; its KV is still where it was.</summary>
+    public void EnqueuePrefilled(Request request)
+    {
+        policy.EnqueuePrefilled(request);
+        Wake();
+    }
+
+    /// <summary>A pulled request's KV has landed here.</summary>
+    public void KvArrived(Request request)
+    {
+        policy.KvArrived(request);
+        Wake();
+    }
+
+    /// <summary>A handed-off request's KV has been copied away from here.</summary>
+    public void Release(Request request)
+    {
+        policy.Release(request);
+        Wake();
+    }
+
+    /// <summary>A request this GPU swapped out now has its KV in host memory.</summary>
+    public void SwappedOut(Request request)
+    {
+        policy.SwappedOut(request);
+        Wake();
+    }
+
+    private void Wake()
     {
         touched = true;
         if (wake is { IsTriggered: false }) wake.Succeed();
     }
 
-    private IEnumerable<SimEvent> Loop()
+    /// <summary>What the GPU holds, for diagnosing a run that stopped early.</summary>
+    public string Describe() =>
+        $"gpu{Record.Gpu} {Role}: waiting {policy.WaitingCount}, running {policy.RunningCount}, arriving {policy.ArrivingCount}, free blocks {Blocks.FreeBlocks}/{Blocks.TotalBlocks} ({policy})";
+
+    /// <summary>The serving loop: the events it waits for, and what it sends out after each decision and pass.</summary>
+    public IEnumerable<LoopStep> Run()
     {
         while (true)
         {
             if (standing is { Active: true } stand)
             {
-                if (!touched && stand.CanRunNext(Blocks))
+                if (!touched && stand.TryNextPass(Blocks) is { } standingCost)
                 {
                     // A pass of the standing batch: the policy's own decision again, without asking it (so no decision time is recorded).
-                    stand.ReserveCrossings(Blocks);
-                    var standingCost = backend.ForwardStanding(this, stand);
                     var standingStart = sim.Now;
-                    yield return sim.Timeout(ref passEnd, standingCost.DurationNs);
-                    metrics.IterationDone(Record.Gpu, standingStart, standingCost, stand.Count, 0, stand.Count, stand.TotalTokens, stand.LongestTokens,
-                        Blocks.UsedBlocks, Policy.WaitingCount, 0, stand.IsBatchSwitch);
+                    yield return new LoopStep(sim.Timeout(ref passEnd, standingCost.DurationNs), default);
+                    metrics.IterationDone(Record.Gpu, standingStart, standingCost, stand.Totals(Blocks.UsedBlocks, policy.WaitingCount));
                     stand.PassDone();
                     metrics.StandingPassDone();
                     continue;
@@ -90,41 +144,42 @@ public sealed class GpuWorker
             }
             touched = false;
             var decisionStart = Stopwatch.GetTimestamp();
-            var batch = Policy.Schedule(sim.Now);
+            var batch = policy.Schedule(sim.Now);
             metrics.SchedulingTook(Stopwatch.GetTimestamp() - decisionStart);
-            foreach (var victim in batch.SwapOuts) cluster.SwapOut(victim, this);
-            foreach (var pull in batch.Pulls) cluster.Pull(pull, this);
+            if (batch.SwapOuts.Count > 0 || batch.Pulls.Count > 0) yield return new LoopStep(null, Outgoing.Decided(batch));
             if (batch.IsEmpty)
             {
-                if (metrics.AllFinished) yield break;
+                if (progress.AllFinished) yield break;
                 // A decision that only preempted changed what can run: ask again rather than sleep.
                 if (batch.Preempted.Count > 0) continue;
-                if (Policy.RunningCount > 0)
-                    throw new InvalidOperationException($"GPU {Record.Gpu}: the policy scheduled nothing while {Policy.RunningCount} requests run (t={sim.Now} ns).");
+                if (policy.RunningCount > 0)
+                    throw new InvalidOperationException($"GPU {Record.Gpu}: the policy scheduled nothing while {policy.RunningCount} requests run (t={sim.Now} ns).");
                 var idleSince = sim.Now;
-                var waitingForKv = Policy.ArrivingCount > 0;
+                var waitingForKv = policy.ArrivingCount > 0;
                 wake = sim.Event();
-                yield return wake;
+                yield return new LoopStep(wake, default);
                 metrics.Idle(Record.Gpu, idleSince, sim.Now, waitingForKv);
                 continue;
             }
-            var cost = backend.Forward(this, batch);
+            var cost = backend.Forward(Memory, batch);
             var start = sim.Now;
             // One timeout per GPU, restarted each pass: no allocation per pass.
-            yield return sim.Timeout(ref passEnd, cost.DurationNs);
+            yield return new LoopStep(sim.Timeout(ref passEnd, cost.DurationNs), default);
+            var finished = 0;
             for (var i = 0; i < batch.Entries.Count; i++)
             {
                 var entry = batch.Entries[i];
-                if (entry.Request.Advance(entry.NewTokens) && metrics.TokenEmitted(entry.Request, sim.Now))
-                    cluster.Finished(this);
+                if (!entry.Request.Advance(entry.NewTokens)) continue;
+                metrics.TokenEmitted(entry.Request, sim.Now);
+                if (entry.Request.Phase == RequestPhase.Finished) finished++;
             }
-            metrics.IterationDone(Record.Gpu, start, batch, cost, Blocks.UsedBlocks, Policy.WaitingCount);
-            Policy.Complete(batch);
-            if (Role == GpuRole.Prefill)
-                foreach (var request in Policy.TakeHandoffs()) cluster.HandOff(request, this);
+            metrics.IterationDone(Record.Gpu, start, batch, cost, Blocks.UsedBlocks, policy.WaitingCount);
+            policy.Complete(batch);
+            var handoffs = Role == GpuRole.Prefill ? policy.TakeHandoffs() : [];
+            if (finished > 0 || handoffs.Count > 0) yield return new LoopStep(null, Outgoing.Passed(finished, handoffs));
             // Nothing reached the policy during the pass and it will repeat this batch: run it standing from here.
-            else if (standing is not null && !touched && Policy.RepeatablePasses(batch) is > 0 and var repeatable)
-                standing.Start(batch, Blocks, repeatable, MinimumStandingPasses, backend.StandingShapeFor);
+            if (standing is not null && Role != GpuRole.Prefill && !touched && policy.RepeatablePasses(batch) is > 0 and var repeatable)
+                standing.Start(batch, Blocks, repeatable);
         }
     }
 }

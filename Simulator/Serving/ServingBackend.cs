@@ -1,4 +1,5 @@
 using Policies.Core;
+using Policies.Memory;
 using Simulator.CostModel;
 using Simulator.Engine;
 using Simulator.Fabric;
@@ -24,8 +25,11 @@ public enum KvMoveKind
     StagingToGpu,
 }
 
+/// <summary>A GPU as a backend sees it: its index in the deployment and its KV blocks (their ids when the backend asked for them).</summary>
+public readonly record struct GpuMemory(int Gpu, KvBlockManager Blocks);
+
 /// <summary>One KV move of a request: <see cref="Bytes"/> from <see cref="From"/> to <see cref="To"/> (null = the node's host pool) over <see cref="Path"/>.</summary>
-public sealed record KvMove(Request Request, long Bytes, KvMoveKind Kind, GpuWorker? From, GpuWorker? To, int Node, TransferPath Path);
+public sealed record KvMove(Request Request, long Bytes, KvMoveKind Kind, GpuMemory? From, GpuMemory? To, int Node, TransferPath Path);
 
 /// <summary>
 /// What a serving run's GPUs and links do: the simulator predicts (the cost model and the shared
@@ -36,7 +40,7 @@ public sealed record KvMove(Request Request, long Bytes, KvMoveKind Kind, GpuWor
 public interface IServingBackend
 {
     /// <summary>One forward pass of <paramref name="gpu"/>: its cost, predicted or measured.</summary>
-    IterationCost Forward(GpuWorker gpu, ForwardBatch batch);
+    IterationCost Forward(GpuMemory gpu, ForwardBatch batch);
 
     /// <summary>Moves a request's KV; the event fires when the bytes have landed.</summary>
     SimEvent Move(KvMove move);
@@ -45,17 +49,10 @@ public interface IServingBackend
     bool NeedsBlockIds => true;
 
     /// <summary>
-    /// A standing batch for one GPU (<see cref="StandingDecode"/>, reused for each batch it runs), or null:
-    /// a backend that executes every pass (RealRunner) runs none.
+    /// What prices a GPU's standing decode batches (<see cref="StandingDecode"/>: repeated decode passes run with lazy per-request
+    /// state), or null: a backend that executes every pass (RealRunner) runs none.
     /// </summary>
-    StandingDecode? StandingFor(GpuWorker gpu) => null;
-
-    /// <summary>The shape a standing batch of these decodes prices its passes with, or null when it cannot stand.</summary>
-    StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens) => null;
-
-    /// <summary>The current pass of a standing batch this backend started.</summary>
-    IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) =>
-        throw new NotSupportedException($"{GetType().Name} runs no standing batches.");
+    IStandingCosts? StandingCostsFor(GpuMemory gpu) => null;
 }
 
 /// <summary>
@@ -65,18 +62,12 @@ public interface IServingBackend
 /// </summary>
 public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<TransferFabric> fabrics, bool lazyDecode = true) : IServingBackend
 {
-    public IterationCost Forward(GpuWorker gpu, ForwardBatch batch) => costModel.Estimate(batch);
+    public IterationCost Forward(GpuMemory gpu, ForwardBatch batch) => costModel.Estimate(batch);
 
     /// <summary>The cost model needs only how many blocks a GPU uses.</summary>
     public bool NeedsBlockIds => false;
 
-    public StandingDecode? StandingFor(GpuWorker gpu) =>
-        lazyDecode && costModel.SupportsStanding ? new StandingDecode(gpu.Blocks.BlockSizeTokens) : null;
-
-    public StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens) =>
-        costModel.StandingShapeFor(requests, longestTokens, totalTokens);
-
-    public IterationCost ForwardStanding(GpuWorker gpu, StandingDecode standing) => costModel.EstimateStanding(standing);
+    public IStandingCosts? StandingCostsFor(GpuMemory gpu) => lazyDecode && costModel.SupportsStanding ? costModel : null;
 
     public SimEvent Move(KvMove move) => fabrics[move.Node].Transfer(move.Bytes, move.Path);
 }

@@ -3,19 +3,8 @@ using Policies.Memory;
 using Simulator.CostModel;
 using Simulator.Metrics;
 
-namespace Simulator.Serving;
 
-/// <summary>
-/// The attention shape and GPU rates a standing batch prices its passes with (<see cref="ForwardCostModel.StandingShapeFor"/>),
-/// valid while the longest member holds at most <paramref name="LongestLimitTokens"/> tokens.
-/// </summary>
-/// <param name="FixedNs">The attention launch's fixed time.</param>
-/// <param name="GenericLaunches">Generic launches the kernel pays instead of a fixed time of its own.</param>
-public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, double BytesPerToken, double Bandwidth, double PerBlock, int Slots,
-    double FixedNs, int LongestLimitTokens, int GenericLaunches)
-{
-    public double Aggregate => AttentionMakespan.Aggregate(Bandwidth, PerBlock, Slots);
-}
+namespace Simulator.Serving;
 
 /// <summary>
 /// Lazy per-request state for a GPU whose policy repeats the same decode batch
@@ -33,8 +22,11 @@ public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, 
 /// from the same integer sums through the same formulas (<see cref="AttentionMakespan"/>); tested byte for byte.
 /// One instance per GPU, reused: starting a batch allocates nothing once its arrays have grown.</para>
 /// </summary>
-public sealed class StandingDecode(int blockSize)
+public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) : IStandingSums
 {
+    /// <summary>Standing batches shorter than this are not worth starting (starting one walks the batch once).</summary>
+    public const int MinimumStandingPasses = 2;
+
     private StandingShape shape;
     private readonly AttentionBlocks waveBlocks = new(1, int.MaxValue, 1);
 
@@ -78,6 +70,10 @@ public sealed class StandingDecode(int blockSize)
 
     /// <summary>The longest member's KV tokens in the current pass.</summary>
     public int LongestTokens => longest0 + Passes;
+
+    /// <summary>Starts a standing batch priced by this GPU's costs (false when it cannot stand, or stands fewer than <see cref="MinimumStandingPasses"/>).</summary>
+    public bool Start(ForwardBatch completed, KvBlockManager blocks, int repeatable) =>
+        Start(completed, blocks, repeatable, MinimumStandingPasses, (costs ?? throw new InvalidOperationException("This standing batch was given no costs.")).StandingShapeFor);
 
     /// <summary>
     /// Starts a standing batch from the batch just completed (its requests, in order) that the policy repeats for
@@ -226,6 +222,21 @@ public sealed class StandingDecode(int blockSize)
         while (lateAt < lateCount && late[lateAt].First == Passes) crossing[late[lateAt++].Residue]++;
         return crossing[Passes % blockSize] <= blocks.FreeBlocks;
     }
+
+    /// <summary>
+    /// The next standing pass's cost, its crossing blocks taken (<see cref="ReserveCrossings"/>); null when it cannot run standing
+    /// (<see cref="CanRunNext"/>): the caller then ends the batch.
+    /// </summary>
+    public IterationCost? TryNextPass(KvBlockManager blocks)
+    {
+        if (!CanRunNext(blocks)) return null;
+        ReserveCrossings(blocks);
+        return costs!.EstimateStanding(this);
+    }
+
+    /// <summary>The current pass's totals for the metrics (every member a one-token decode).</summary>
+    public PassTotals Totals(int kvBlocksUsed, int waiting) =>
+        new(Count, 0, Count, TotalTokens, LongestTokens, kvBlocksUsed, waiting, 0, IsBatchSwitch);
 
     /// <summary>Takes the blocks of the members crossing into a new block in the next pass (checked by <see cref="CanRunNext"/>), as a count.</summary>
     public void ReserveCrossings(KvBlockManager blocks) => blocks.Owe(crossing[Passes % blockSize]);
