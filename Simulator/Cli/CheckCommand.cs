@@ -36,7 +36,7 @@ public static class CheckCommand
             foreach (var warning in prepared.Workload.Warnings()) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {warning}");
             var m = prepared.Memory;
             AnsiConsole.MarkupLineInterpolated(
-                $"[green]ok[/]: {config.Name}: {config.Model.Name} on {config.Node.Gpu.Name}, policy {config.Policy.Name}, {prepared.Requests.Length} requests; KV {m.KvBlocks} blocks x {m.BlockSizeTokens} tokens = {m.KvCapacityTokens:N0} tokens");
+                $"[green]ok[/]: {config.Name}: {config.Model.Name} on {config.Node.Gpu.Name}, policy {config.Policy.Name}, {prepared.Requests.Length} requests; KV {m.KvBlocks} blocks x {m.BlockSizeTokens} tokens = {m.KvCapacityTokens:N0} tokens{(m.Tp > 1 ? $" per instance of {m.Tp} GPUs" : "")}");
             return ExitCodes.Ok;
         }));
         return command;

@@ -62,8 +62,9 @@ public static class RunCommand
         foreach (var warning in w.Warnings()) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {warning}");
         var target = outDir?.FullName ?? Path.Combine("results", config.Name);
         ResultsTarget.Check(target); // refuse before simulating, not after
-        var roles = string.Join(" + ", config.Deployment.Roles().GroupBy(r => r).Select(g => $"{g.Count()} {Config.ConfigNames.EnumName(g.Key)}"));
-        var unused = config.Node.GpuCount - config.Deployment.Roles().Count;
+        var roles = string.Join(" + ", config.Deployment.Instances().GroupBy(i => i).Select(g =>
+            $"{g.Count()} {Config.ConfigNames.EnumName(g.Key.Role)}{(g.Key.Tp > 1 ? $" (tp {g.Key.Tp})" : "")}"));
+        var unused = config.Node.GpuCount - config.Deployment.GpusPerNode();
         AnsiConsole.MarkupLineInterpolated(
             $"[bold]{config.Name}[/]: {config.Policy.Name}, {config.Model.Name}, {config.Deployment.Nodes} x {config.Node.Name} with {roles} {config.Node.Gpu.Name} per node{(unused > 0 ? $" ({unused} unused)" : "")}, {prepared.Requests.Length} requests, seed {config.Seed}");
 

@@ -48,6 +48,9 @@ public sealed record ExperimentConfig(
     {
         if (ProblemWithName(Name) is { } badName) yield return ("name", badName);
         foreach (var (field, problem) in Deployment.Check(Node.GpuCount)) yield return ($"deployment.{field}", problem);
+        foreach (var (field, problem) in Deployment.CheckSharding(Model, Node)) yield return ($"deployment.{field}", problem);
+        if (CostModel.Calibration is not null && Deployment.TpDegrees().Any(tp => tp > 1))
+            yield return ("cost_model.calibration", "a calibration's tables were measured on one GPU running the whole model: they cannot price tensor-parallel instances (set tp: 1, or leave the calibration out)");
         var roles = Deployment.Roles();
         if (Policy.Descriptor.NeedsDisaggregation && (!roles.Contains(Policies.Core.GpuRole.Prefill) || roles.Contains(Policies.Core.GpuRole.Colocated)))
             yield return ("policy.name", $"{Policy.Name} needs prefill and decode GPUs and no colocated ones: set deployment.gpus, e.g. [{{ role: prefill, count: 4 }}, {{ role: decode, count: 4 }}]");

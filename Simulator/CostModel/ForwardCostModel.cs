@@ -45,14 +45,21 @@ public sealed class ForwardCostModel : IStandingCosts
     private readonly AttentionBlocks blocks;
     private readonly AttentionBlocks rows;
     private readonly CalibratedCosts? calibrated;
+    private readonly TensorParallel? tensorParallel;
     private int[] decodeLengths = new int[64];
     private double denseTokens = -1;
     private int denseEntries = -1;
     private long denseValue;
 
-    public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config, CalibrationTables? calibration = null, EngineProfile? engine = null)
+    /// <param name="tensorParallel">The instance's collectives when it spans several GPUs: every pass is then priced on one GPU's shard
+    /// (<see cref="ModelSpec.Shard"/>: its heads, KV heads, MLP units and vocabulary), every shard alike, plus the collectives.</param>
+    public ForwardCostModel(ModelSpec model, GpuSpec gpu, CostModelConfig config, CalibrationTables? calibration = null, EngineProfile? engine = null,
+        TensorParallel? tensorParallel = null)
     {
-        this.model = model;
+        if (tensorParallel is not null && calibration is not null)
+            throw new ArgumentException("A calibration measured one GPU running the whole model; it cannot price a tensor-parallel shard.", nameof(calibration));
+        this.tensorParallel = tensorParallel;
+        this.model = tensorParallel is null ? model : model.Shard(tensorParallel.Gpus);
         this.gpu = gpu;
         this.config = config;
         Engine = engine ?? EngineProfile.For("vllm");
@@ -212,12 +219,13 @@ public sealed class ForwardCostModel : IStandingCosts
         var prefill = Round(model.Layers * prefillNs);
         var overhead = Round(overheadNs);
         var bubble = Round(model.Layers * (attentionNs - balancedNs));
-        var gpuNs = dense + attention + prefill + overhead;
+        var collectives = tensorParallel is null ? 0 : Round(tensorParallel.PassNs(tokens, entries));
+        var gpuNs = dense + attention + prefill + overhead + collectives;
         var hostNs = host is var (fixedUs, perSequenceUs, _) && entries > 0
             ? Round((fixedUs + perSequenceUs * entries) * Units.NsPerMicrosecond) : 0;
         // Overlapped: the host's work hides behind the pass, and only what it exceeds the pass by delays the GPU.
         var waitNs = host?.Overlap == HostOverlap.Overlapped ? Math.Max(0, hostNs - gpuNs) : hostNs;
-        return new IterationCost(gpuNs + waitNs, dense, attention, prefill, overhead, Math.Max(0, Math.Min(bubble, attention)), waitNs);
+        return new IterationCost(gpuNs + waitNs, dense, attention, prefill, overhead, Math.Max(0, Math.Min(bubble, attention)), waitNs, collectives);
     }
 
     /// <summary>

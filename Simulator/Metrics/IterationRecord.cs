@@ -53,9 +53,15 @@ public static class TransferKinds
 /// <summary>One KV copy: what moved, between which places, when it was asked for and when it landed.</summary>
 public readonly record struct TransferRecord(int Request, string Kind, string From, string To, long Bytes, long StartNs, long EndNs);
 
-/// <summary>A GPU of the deployment and where its time went.</summary>
+/// <summary>
+/// A model instance of the deployment and where its time went: one GPU, or <see cref="Tp"/> GPUs of its node from
+/// <see cref="LocalIndex"/> on (tensor parallelism; busy time is then the instance's, which all its GPUs share).
+/// </summary>
 public sealed record GpuRecord(int Gpu, int Node, int LocalIndex, GpuRole Role)
 {
+    /// <summary>GPUs of the instance (tensor-parallel degree).</summary>
+    public int Tp { get; init; } = 1;
+
     /// <summary>The role as the outputs name it (colocated, prefill, decode).</summary>
     public string RoleName { get; } = Config.ConfigNames.EnumName(Role);
 

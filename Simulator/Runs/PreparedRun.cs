@@ -11,9 +11,22 @@ namespace Simulator.Runs;
 /// An experiment checked against its hardware before anything runs: the workload drawn, the
 /// GPU memory planned, every request known to fit. Building one is what <c>check</c> does.
 /// </summary>
+/// <param name="Memory">The memory plan of the deployment's smallest instances (one GPU unless every group is tensor parallel).</param>
 /// <param name="Calibration">The calibration's tables when the config names one (the cost model corrects its closed form with them).</param>
 public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests, MemoryPlan Memory, WorkloadStats Workload, CalibrationTables? Calibration = null)
 {
+    private readonly Dictionary<int, MemoryPlan> plans = new() { [Memory.Tp] = Memory };
+
+    /// <summary>The memory plan of an instance of <paramref name="tp"/> GPUs.</summary>
+    public MemoryPlan MemoryFor(int tp)
+    {
+        lock (plans)
+        {
+            if (!plans.TryGetValue(tp, out var plan)) plans[tp] = plan = MemoryPlan.For(Config.Model, Config.Node.Gpu, Config.Engine, tp);
+            return plan;
+        }
+    }
+
     /// <summary>
     /// The config with a named calibration applied: its fitted GPU parameters replace the catalog's, and a links
     /// table's fitted copy bandwidth and latency replace the node's PCIe (host-device copies) and NVLink (peer copies).
@@ -36,7 +49,8 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
     public static PreparedRun From(ExperimentConfig config)
     {
         (config, var calibration) = Calibrate(config);
-        var memory = MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine);
+        var degrees = config.Deployment.TpDegrees();
+        var memory = MemoryPlan.For(config.Model, config.Node.Gpu, config.Engine, degrees[0]);
         var (requests, stats) = WorkloadBuilder.Build(config.Workload, config.Model, new RandomStreams(config.Seed));
         if (config.MaxRequests is { } cap && requests.Length > cap)
         {
@@ -44,8 +58,9 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
             stats = stats with { Requests = cap };
         }
         if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");
-        memory.CheckFits(requests, "workload");
         var prepared = new PreparedRun(config, requests, memory, stats, calibration);
+        // Every request must fit each kind of instance it may run on (the smallest in blocks fails first).
+        foreach (var tp in degrees) prepared.MemoryFor(tp).CheckFits(requests, "workload");
         // The host pool must hold the largest KV it can be asked to: a prompt's (handoff) or a whole request's (swap).
         var swaps = config.Policy.Descriptor.Swaps?.Invoke(config.Policy.Options) ?? false;
         var handoff = config.Deployment.Handoff == KvHandoff.HostPool;

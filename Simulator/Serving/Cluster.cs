@@ -44,8 +44,11 @@ public sealed class Cluster
     /// <summary>How many requests have finished: the run ends from here (the metrics only record).</summary>
     public ServingProgress Progress { get; }
 
-    /// <summary>The cost model the modelled backend uses (and its calibration report).</summary>
+    /// <summary>The cost model of the deployment's smallest instances (and its calibration report).</summary>
     public ForwardCostModel CostModel { get; }
+
+    /// <summary>KV bytes per token one GPU of an instance of tp GPUs holds, by tp.</summary>
+    private readonly Dictionary<int, long> shardKvBytesPerToken = [];
 
     public Cluster(Simulation sim, PreparedRun run, MetricsRecorder metrics, IReadOnlyList<GpuRecord> gpus, BackendFactory? backendFactory = null)
     {
@@ -53,23 +56,29 @@ public sealed class Cluster
         this.run = run;
         this.metrics = metrics;
         var config = run.Config;
-        var roles = config.Deployment.Roles();
-        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel, run.Calibration, EngineProfile.For(config.Policy.Name));
+        var instances = config.Deployment.Instances();
+        // One cost model per instance size: an instance of tp GPUs prices one GPU's shard and the collectives between them.
+        var costModels = config.Deployment.TpDegrees().ToDictionary(tp => tp, tp => new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel,
+            run.Calibration, EngineProfile.For(config.Policy.Name), tp == 1 ? null : new TensorParallel(config.Model, config.Node.AllReduceFor(tp)
+                ?? throw new InvalidOperationException($"node '{config.Node.Name}' has no all-reduce fit for {tp} GPUs"))));
+        foreach (var tp in costModels.Keys) shardKvBytesPerToken[tp] = config.Model.Shard(tp).KvBytesPerToken;
+        var costModel = costModels[config.Deployment.TpDegrees()[0]];
         CostModel = costModel;
         Progress = new ServingProgress(run.Requests.Length);
         backend = backendFactory?.Invoke(sim, costModel)
-                  ?? new ModelledBackend(costModel, Enumerable.Range(0, config.Deployment.Nodes).Select(_ => new TransferFabric(sim)).ToList(),
+                  ?? new ModelledBackend(costModels, Enumerable.Range(0, config.Deployment.Nodes).Select(_ => new TransferFabric(sim)).ToList(),
                       config.Engine.LazyDecode);
         for (var n = 0; n < config.Deployment.Nodes; n++)
         {
-            var node = new Node(n, new NodeLinks(config.Node, roles.Count, config.Deployment.Nodes > 1 ? $"node{n}-" : ""),
+            var node = new Node(n, new NodeLinks(config.Node, config.Deployment.GpusPerNode(), config.Deployment.Nodes > 1 ? $"node{n}-" : ""),
                 new Container(sim, run.HostPoolBytes), []);
             nodes.Add(node);
-            for (var g = 0; g < roles.Count; g++)
+            for (var g = 0; g < instances.Count; g++)
             {
-                var blocks = new KvBlockManager(run.Memory.KvBlocks, run.Memory.BlockSizeTokens, trackIds: backend.NeedsBlockIds);
-                var policy = config.Policy.Descriptor.Create(config.Policy.Options, new PolicyContext(blocks, roles[g]));
-                var worker = new GpuWorker(sim, gpus[n * roles.Count + g], policy, blocks, backend, metrics, Progress);
+                var memory = run.MemoryFor(instances[g].Tp);
+                var blocks = new KvBlockManager(memory.KvBlocks, memory.BlockSizeTokens, trackIds: backend.NeedsBlockIds);
+                var policy = config.Policy.Descriptor.Create(config.Policy.Options, new PolicyContext(blocks, instances[g].Role));
+                var worker = new GpuWorker(sim, gpus[n * instances.Count + g], policy, blocks, backend, metrics, Progress);
                 sim.Process(Serve(worker));
                 node.Gpus.Add(worker);
                 nodeOf[worker] = node;
@@ -80,13 +89,24 @@ public sealed class Cluster
         sim.Process(Arrivals());
     }
 
-    /// <summary>GPUs per node and their roles, as records for the metrics.</summary>
+    /// <summary>
+    /// The instances of every node (one GPU each unless tensor parallel), their roles and first GPU of the node, as records for the metrics;
+    /// instance i of a node takes the node's GPUs after those of instances 0..i-1.
+    /// </summary>
     public static IReadOnlyList<GpuRecord> Layout(ExperimentConfig config)
     {
-        var roles = config.Deployment.Roles();
-        return Enumerable.Range(0, config.Deployment.Nodes)
-            .SelectMany(n => roles.Select((role, g) => new GpuRecord(n * roles.Count + g, n, g, role)))
-            .ToList();
+        var instances = config.Deployment.Instances();
+        var records = new List<GpuRecord>();
+        for (var n = 0; n < config.Deployment.Nodes; n++)
+        {
+            var first = 0;
+            for (var i = 0; i < instances.Count; i++)
+            {
+                records.Add(new GpuRecord(n * instances.Count + i, n, first, instances[i].Role) { Tp = instances[i].Tp });
+                first += instances[i].Tp;
+            }
+        }
+        return records;
     }
 
     /// <summary>Decode GPU j of a node takes the requests of prefill GPU j mod P.</summary>
@@ -180,7 +200,55 @@ public sealed class Cluster
         foreach (var request in sent.Handoffs) HandOff(request, gpu);
     }
 
+    /// <summary>A request's KV, one copy of every head (what the host pool holds).</summary>
     private long KvBytes(Request request) => request.ComputedTokens * run.Config.Model.KvBytesPerToken;
+
+    /// <summary>
+    /// Moves a request's KV shard by shard (<paramref name="from"/> or <paramref name="to"/> null: the node's host pool); the event fires when
+    /// every shard has landed, and the bytes are those all shards moved. One-GPU instances move it in one copy, as always. A tensor-parallel
+    /// instance's GPU s holds its KV heads (<see cref="ModelSpec.Shard"/>): into an instance, each GPU receives its shard (from the source
+    /// instance's GPU s mod its size, or from the pool); to the pool, each GPU holding heads no lower GPU holds sends its shard (replicated
+    /// KV heads go once).
+    /// </summary>
+    private (SimEvent Landed, long Bytes) MoveKv(Request request, KvMoveKind kind, GpuWorker? from, GpuWorker? to, Node node)
+    {
+        var fromTp = from?.Record.Tp ?? 1;
+        var toTp = to?.Record.Tp ?? 1;
+        TransferPath PathOf(int fromShard, int toShard) => kind switch
+        {
+            KvMoveKind.GpuToHost => node.Links.GpuToHost(from!.Record.LocalIndex + fromShard),
+            KvMoveKind.HostToGpu or KvMoveKind.HostToStaging => node.Links.HostToGpu(to!.Record.LocalIndex + toShard),
+            _ => node.Links.GpuToGpu(from!.Record.LocalIndex + fromShard, to!.Record.LocalIndex + toShard),
+        };
+        if (fromTp == 1 && toTp == 1)
+        {
+            var bytes = KvBytes(request);
+            return (backend.Move(new KvMove(request, bytes, kind, from?.Memory, to?.Memory, node.Index, PathOf(0, 0))), bytes);
+        }
+        var moves = new List<SimEvent>();
+        long total = 0;
+        if (to is null)
+        {
+            // To the pool: the distinct shards of the source (one replica of each KV head).
+            var senders = Math.Min(fromTp, run.Config.Model.KvHeads);
+            var shardBytes = request.ComputedTokens * shardKvBytesPerToken[fromTp];
+            for (var s = 0; s < senders; s++)
+            {
+                moves.Add(backend.Move(new KvMove(request, shardBytes, kind, from?.Memory, null, node.Index, PathOf(s, 0))));
+                total += shardBytes;
+            }
+        }
+        else
+        {
+            var shardBytes = request.ComputedTokens * shardKvBytesPerToken[toTp];
+            for (var s = 0; s < toTp; s++)
+            {
+                moves.Add(backend.Move(new KvMove(request, shardBytes, kind, from?.Memory, to.Memory, node.Index, PathOf(s % fromTp, s))));
+                total += shardBytes;
+            }
+        }
+        return (moves.Count == 1 ? moves[0] : sim.AllOf(moves), total);
+    }
 
     /// <summary>A prefill GPU finished a request's prefill: send it on to a paired decode GPU.</summary>
     private void HandOff(Request request, GpuWorker prefill)
@@ -209,8 +277,9 @@ public sealed class Cluster
         var asked = sim.Now;
         yield return node.Pool.Put(bytes);
         metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
-        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.GpuToHost, gpu.Memory, null, node.Index, node.Links.GpuToHost(gpu.Record.LocalIndex)));
-        metrics.Transfer(request.Id, kind, gpu.Name, node.HostName, bytes, asked, sim.Now);
+        var (landed, moved) = MoveKv(request, KvMoveKind.GpuToHost, gpu, null, node);
+        yield return landed;
+        metrics.Transfer(request.Id, kind, gpu.Name, node.HostName, moved, asked, sim.Now);
         kvHome[request] = null;
     }
 
@@ -230,23 +299,23 @@ public sealed class Cluster
             throw new InvalidOperationException($"Request {request.Id} was pulled but its KV is nowhere.");
         var bytes = KvBytes(request);
         var asked = sim.Now;
-        var local = decode.Record.LocalIndex;
         if (from is null && pull.StageOnPrefillGpu && node.PrefillOf.TryGetValue(decode, out var stage))
         {
             // GPU-prefetch-for-GPU: host -> paired prefill GPU over its PCIe, then NVLink to the decode GPU.
-            yield return backend.Move(new KvMove(request, bytes, KvMoveKind.HostToStaging, null, stage.Memory, node.Index, node.Links.HostToGpu(stage.Record.LocalIndex)));
-            metrics.Transfer(request.Id, TransferKind.HostToGpu, node.HostName, stage.Name, bytes, asked, sim.Now);
+            var (staged, toStage) = MoveKv(request, KvMoveKind.HostToStaging, null, stage, node);
+            yield return staged;
+            metrics.Transfer(request.Id, TransferKind.HostToGpu, node.HostName, stage.Name, toStage, asked, sim.Now);
             var hop = sim.Now;
-            yield return backend.Move(new KvMove(request, bytes, KvMoveKind.StagingToGpu, stage.Memory, decode.Memory, node.Index, node.Links.GpuToGpu(stage.Record.LocalIndex, local)));
-            metrics.Transfer(request.Id, TransferKind.GpuToGpu, stage.Name, decode.Name, bytes, hop, sim.Now);
+            var (landed, moved) = MoveKv(request, KvMoveKind.StagingToGpu, stage, decode, node);
+            yield return landed;
+            metrics.Transfer(request.Id, TransferKind.GpuToGpu, stage.Name, decode.Name, moved, hop, sim.Now);
         }
         else
         {
-            yield return backend.Move(from is null
-                ? new KvMove(request, bytes, KvMoveKind.HostToGpu, null, decode.Memory, node.Index, node.Links.HostToGpu(local))
-                : new KvMove(request, bytes, KvMoveKind.GpuToGpu, from.Memory, decode.Memory, node.Index, node.Links.GpuToGpu(from.Record.LocalIndex, local)));
+            var (landed, moved) = MoveKv(request, from is null ? KvMoveKind.HostToGpu : KvMoveKind.GpuToGpu, from, decode, node);
+            yield return landed;
             metrics.Transfer(request.Id, from is null ? TransferKind.HostToGpu : TransferKind.GpuToGpu,
-                from is null ? node.HostName : from.Name, decode.Name, bytes, asked, sim.Now);
+                from is null ? node.HostName : from.Name, decode.Name, moved, asked, sim.Now);
         }
         if (from is null)
         {

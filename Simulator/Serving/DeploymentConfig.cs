@@ -1,10 +1,17 @@
 using System.ComponentModel.DataAnnotations;
 using Policies.Core;
+using Simulator.Specs;
 
 namespace Simulator.Serving;
 
-/// <summary>Some GPUs of each node in one role.</summary>
-public sealed record GpuGroup(GpuRole Role, [Range(1, 1024)] int Count);
+/// <summary>
+/// Some model instances of each node in one role: <paramref name="Count"/> instances of <paramref name="Tp"/> GPUs each
+/// (tensor parallelism; 1, the default, is one GPU per instance).
+/// </summary>
+public sealed record GpuGroup(GpuRole Role, [Range(1, 1024)] int Count, [Range(1, 1024)] int Tp = 1);
+
+/// <summary>One model instance of a node: its role and its GPUs (tensor-parallel degree).</summary>
+public readonly record struct InstanceShape(GpuRole Role, int Tp);
 
 /// <summary>How arrivals are spread over nodes.</summary>
 public enum Router
@@ -29,7 +36,8 @@ public enum KvHandoff
 /// Where the work runs: <see cref="Nodes"/> identical nodes, each with GPUs in roles
 /// (<c>gpus: [{ role: prefill, count: 4 }, { role: decode, count: 4 }]</c>). Decode GPU j is paired
 /// with prefill GPU j mod P, which hands its requests to its paired decode GPUs. Leaving
-/// <c>gpus</c> out means one colocated GPU per node.
+/// <c>gpus</c> out means one colocated GPU per node. A group's <c>tp: k</c> makes each of its instances k GPUs of the node
+/// (tensor parallelism); pairing and routing are by instance, as by GPU when every k is 1.
 /// </summary>
 /// <param name="HostPoolGib">Host memory for the KV pool per node; default: the node's host memory.</param>
 public sealed record DeploymentConfig(
@@ -39,20 +47,48 @@ public sealed record DeploymentConfig(
     KvHandoff Handoff = KvHandoff.Peer,
     [Range(0.001, 1_000_000.0)] double? HostPoolGib = null)
 {
-    /// <summary>Roles of one node's GPUs, GPU index order: prefill, decode, colocated groups as listed.</summary>
-    public IReadOnlyList<GpuRole> Roles() =>
-        (Gpus ?? [new GpuGroup(GpuRole.Colocated, 1)]).SelectMany(g => Enumerable.Repeat(g.Role, g.Count)).ToList();
+    private IReadOnlyList<GpuGroup> Groups => Gpus ?? [new GpuGroup(GpuRole.Colocated, 1)];
+
+    /// <summary>Roles of one node's instances, instance order: groups as listed.</summary>
+    public IReadOnlyList<GpuRole> Roles() => Instances().Select(i => i.Role).ToList();
+
+    /// <summary>One node's instances in order (groups as listed), each taking the next <see cref="InstanceShape.Tp"/> GPUs of the node.</summary>
+    public IReadOnlyList<InstanceShape> Instances() =>
+        Groups.SelectMany(g => Enumerable.Repeat(new InstanceShape(g.Role, g.Tp), g.Count)).ToList();
+
+    /// <summary>GPUs one node's instances take.</summary>
+    public int GpusPerNode() => Groups.Sum(g => g.Count * g.Tp);
+
+    /// <summary>The tensor-parallel degrees the instances use, smallest first.</summary>
+    public IReadOnlyList<int> TpDegrees() => Groups.Select(g => g.Tp).Distinct().Order().ToList();
 
     /// <summary>Problems with these roles on a node of <paramref name="gpusPerNode"/> GPUs.</summary>
     public IEnumerable<(string Field, string Problem)> Check(int gpusPerNode)
     {
         var roles = Roles();
         if (roles.Count == 0) yield return ("gpus", "no GPUs in any role: list at least one group, or leave gpus out for one colocated GPU");
-        if (roles.Count > gpusPerNode)
-            yield return ("gpus", $"the roles name {roles.Count} GPUs but the node has {gpusPerNode}");
+        var gpus = GpusPerNode();
+        if (gpus > gpusPerNode)
+            yield return ("gpus", Groups.Any(g => g.Tp > 1)
+                ? $"the instances take {gpus} GPUs ({string.Join(" + ", Groups.Select(g => $"{g.Count} x tp {g.Tp}"))}) but the node has {gpusPerNode}"
+                : $"the roles name {roles.Count} GPUs but the node has {gpusPerNode}");
         var prefill = roles.Count(r => r == GpuRole.Prefill);
         var decode = roles.Count(r => r == GpuRole.Decode);
         if (prefill > 0 && decode == 0) yield return ("gpus", "prefill GPUs need at least one decode GPU to hand their requests to");
         if (decode > 0 && prefill == 0) yield return ("gpus", "decode GPUs need at least one prefill GPU to receive requests from");
+    }
+
+    /// <summary>Problems splitting <paramref name="model"/> over the groups' tensor-parallel instances on <paramref name="node"/>.</summary>
+    public IEnumerable<(string Field, string Problem)> CheckSharding(ModelSpec model, NodeSpec node)
+    {
+        for (var i = 0; i < Groups.Count; i++)
+        {
+            var tp = Groups[i].Tp;
+            if (tp == 1) continue;
+            if (model.ShardingProblem(tp) is { } problem) yield return ($"gpus[{i}].tp", problem);
+            if (node.AllReduceFor(tp) is null)
+                yield return ($"gpus[{i}].tp", $"node '{node.Name}' has no all-reduce measurements for {tp} GPUs (its all_reduce lists " +
+                    $"{(node.AllReduce is { Count: > 0 } fits ? string.Join(", ", fits.Select(f => f.Gpus)) : "none")}): a tensor-parallel instance cannot be priced there");
+        }
     }
 }

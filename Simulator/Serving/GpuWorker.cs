@@ -70,8 +70,8 @@ public sealed class GpuWorker
 
     public KvBlockManager Blocks { get; }
 
-    /// <summary>What the backend needs of this GPU: its index and its blocks.</summary>
-    public GpuMemory Memory => new(Record.Gpu, Blocks);
+    /// <summary>What the backend needs of this instance: its index, its blocks and its GPUs.</summary>
+    public GpuMemory Memory => new(Record.Gpu, Blocks, Record.Tp);
 
     /// <summary>Requests this GPU holds or will hold: queued, running or being pulled in.</summary>
     public int Outstanding => policy.WaitingCount + policy.RunningCount + policy.ArrivingCount;

@@ -25,8 +25,11 @@ public enum KvMoveKind
     StagingToGpu,
 }
 
-/// <summary>A GPU as a backend sees it: its index in the deployment and its KV blocks (their ids when the backend asked for them).</summary>
-public readonly record struct GpuMemory(int Gpu, KvBlockManager Blocks);
+/// <summary>
+/// A model instance as a backend sees it: its index in the deployment, its KV blocks (their ids when the backend asked for them)
+/// and its GPUs (tensor-parallel degree; 1 for one GPU).
+/// </summary>
+public readonly record struct GpuMemory(int Gpu, KvBlockManager Blocks, int Tp = 1);
 
 /// <summary>One KV move of a request: <see cref="Bytes"/> from <see cref="From"/> to <see cref="To"/> (null = the node's host pool) over <see cref="Path"/>.</summary>
 public sealed record KvMove(Request Request, long Bytes, KvMoveKind Kind, GpuMemory? From, GpuMemory? To, int Node, TransferPath Path);
@@ -56,18 +59,39 @@ public interface IServingBackend
 }
 
 /// <summary>
-/// The simulator's backend: the cost model's estimate; transfers sharing the links max-min fairly,
-/// one fabric per node (nodes share no link, so their flows are shared out separately, and a
-/// transfer's start or end recomputes only its node's rates).
+/// The simulator's backend: the cost model's estimate (the one for the instance's size: a tensor-parallel instance's prices its
+/// shard and collectives); transfers sharing the links max-min fairly, one fabric per node (nodes share no link, so their flows
+/// are shared out separately, and a transfer's start or end recomputes only its node's rates).
 /// </summary>
-public sealed class ModelledBackend(ForwardCostModel costModel, IReadOnlyList<TransferFabric> fabrics, bool lazyDecode = true) : IServingBackend
+public sealed class ModelledBackend : IServingBackend
 {
-    public IterationCost Forward(GpuMemory gpu, ForwardBatch batch) => costModel.Estimate(batch);
+    private readonly ForwardCostModel?[] costModels;
+    private readonly IReadOnlyList<TransferFabric> fabrics;
+    private readonly bool lazyDecode;
+
+    /// <param name="costModels">The cost model of each instance size (tensor-parallel degree) the deployment uses.</param>
+    public ModelledBackend(IReadOnlyDictionary<int, ForwardCostModel> costModels, IReadOnlyList<TransferFabric> fabrics, bool lazyDecode = true)
+    {
+        this.costModels = new ForwardCostModel?[costModels.Keys.Max() + 1];
+        foreach (var (tp, model) in costModels) this.costModels[tp] = model;
+        this.fabrics = fabrics;
+        this.lazyDecode = lazyDecode;
+    }
+
+    public ModelledBackend(ForwardCostModel costModel, IReadOnlyList<TransferFabric> fabrics, bool lazyDecode = true)
+        : this(new Dictionary<int, ForwardCostModel> { [1] = costModel }, fabrics, lazyDecode)
+    {
+    }
+
+    private ForwardCostModel CostOf(GpuMemory gpu) =>
+        costModels[gpu.Tp] ?? throw new InvalidOperationException($"No cost model for instances of {gpu.Tp} GPUs.");
+
+    public IterationCost Forward(GpuMemory gpu, ForwardBatch batch) => CostOf(gpu).Estimate(batch);
 
     /// <summary>The cost model needs only how many blocks a GPU uses.</summary>
     public bool NeedsBlockIds => false;
 
-    public IStandingCosts? StandingCostsFor(GpuMemory gpu) => lazyDecode && costModel.SupportsStanding ? costModel : null;
+    public IStandingCosts? StandingCostsFor(GpuMemory gpu) => lazyDecode && CostOf(gpu) is { SupportsStanding: true } model ? model : null;
 
     public SimEvent Move(KvMove move) => fabrics[move.Node].Transfer(move.Bytes, move.Path);
 }

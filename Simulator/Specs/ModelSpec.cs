@@ -52,6 +52,33 @@ public sealed record ModelSpec(
 
     public long LmHeadWeightBytes => (long)Vocab * Hidden * DtypeBytes;
 
+    /// <summary>
+    /// Why the model cannot be split over <paramref name="tp"/> GPUs Megatron-style (vLLM's rules), or null: query heads and the
+    /// MLP's intermediate size divide by tp; KV heads divide by tp, or tp by the KV heads (each GPU then holds a replica of one).
+    /// </summary>
+    public string? ShardingProblem(int tp)
+    {
+        if (tp == 1) return null;
+        if (Heads % tp != 0) return $"{Name}'s {Heads} attention heads do not split over {tp} GPUs (heads must be a multiple of tp)";
+        if (KvHeads >= tp ? KvHeads % tp != 0 : tp % KvHeads != 0)
+            return $"{Name}'s {KvHeads} KV heads do not split over {tp} GPUs (kv_heads must be a multiple of tp, or tp a multiple of kv_heads to replicate them)";
+        if (Ffn % tp != 0) return $"{Name}'s MLP ({Ffn} intermediate units) does not split over {tp} GPUs (ffn must be a multiple of tp)";
+        return null;
+    }
+
+    /// <summary>
+    /// What one of <paramref name="tp"/> GPUs holds and computes in a tensor-parallel instance (Megatron-LM's split, as vLLM runs
+    /// it): its share of query heads, KV heads (one replicated head each when tp exceeds them), MLP units and vocabulary (the
+    /// embedding and LM head are vocabulary-parallel; vLLM pads the vocabulary to a multiple of tp). The hidden size is whole:
+    /// norms and residuals run on every GPU. tp 1 is the model itself.
+    /// </summary>
+    public ModelSpec Shard(int tp)
+    {
+        if (tp == 1) return this;
+        if (ShardingProblem(tp) is { } problem) throw new InvalidOperationException(problem);
+        return this with { Heads = Heads / tp, KvHeads = Math.Max(1, KvHeads / tp), Ffn = Ffn / tp, Vocab = (Vocab + tp - 1) / tp };
+    }
+
     public IEnumerable<(string Field, string Problem)> Validate()
     {
         if (Heads % KvHeads != 0)

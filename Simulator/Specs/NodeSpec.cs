@@ -32,11 +32,35 @@ public sealed record HostMemorySpec(
     [Range(0.001, 1_000_000.0)] double CapacityGib,
     [Range(0.01, 100_000.0)] double BandwidthGbPerS);
 
+/// <summary>
+/// All-reduce among <paramref name="Gpus"/> GPUs of the node, fitted to published measurements as
+/// time = latency + 2 (n - 1) / n * bytes / bus bandwidth (the ring's traffic per GPU; NCCL's busbw convention).
+/// </summary>
+/// <param name="LatencyUs">The fitted time of a message too small to be bandwidth-bound.</param>
+/// <param name="BusBandwidthGbPerS">The fitted bus bandwidth (NCCL's busbw), GB/s.</param>
+public sealed record AllReduceFit(
+    [Range(2, 1024)] int Gpus,
+    [Range(0.0, 1_000_000.0)] double LatencyUs,
+    [Range(0.01, 100_000.0)] double BusBandwidthGbPerS);
+
 /// <summary>A serving node (configs/hardware/nodes/): GPUs, their links and host memory.</summary>
+/// <param name="AllReduce">Measured all-reduce fits by GPU count, for tensor-parallel instances (none: the node runs only one-GPU instances).</param>
 public sealed record NodeSpec(
     string Name,
     [Catalog("hardware/gpus")] GpuSpec Gpu,
     [Range(1, 1024)] int GpuCount,
     NvlinkSpec Nvlink,
     PcieSpec Pcie,
-    HostMemorySpec HostMemory);
+    HostMemorySpec HostMemory,
+    IReadOnlyList<AllReduceFit>? AllReduce = null)
+{
+    /// <summary>The all-reduce fit for <paramref name="gpus"/> GPUs, or null when the node has none measured.</summary>
+    public AllReduceFit? AllReduceFor(int gpus) => AllReduce?.FirstOrDefault(f => f.Gpus == gpus);
+
+    // Value equality over the all-reduce fits (a record compares lists by reference): a resolved config loads back equal.
+    public bool Equals(NodeSpec? other) => other is not null && Name == other.Name && Gpu == other.Gpu && GpuCount == other.GpuCount
+                                          && Nvlink == other.Nvlink && Pcie == other.Pcie && HostMemory == other.HostMemory
+                                          && (AllReduce ?? []).SequenceEqual(other.AllReduce ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(Name, Gpu, GpuCount, Nvlink, Pcie, HostMemory, AllReduce?.Count ?? 0);
+}
