@@ -22,6 +22,14 @@ public sealed record DevicePlan(int Gpus, long HostPoolBytes, string BlocksReaso
     public static (PreparedRun Run, DevicePlan Plan) Prepare(ExperimentConfig config, DeviceSession session, int? kvBlocks, double? hostPoolGib)
     {
         var gpus = config.Deployment.Roles().Count * config.Deployment.Nodes;
+        if (config.Deployment.TpDegrees()[^1] > 1)
+        {
+            var needed = config.Deployment.GpusPerNode() * config.Deployment.Nodes;
+            throw new DeviceException(session.Accelerators.Count < needed
+                ? $"deployment.gpus: tensor-parallel instances (tp {config.Deployment.TpDegrees()[^1]}) need {needed} GPUs in the device session; it has {session.Accelerators.Count}"
+                : "deployment.gpus: RealRunner runs no sharded kernels or collectives: each of its logical GPUs runs the whole model; set tp: 1 on the device " +
+                  "(the simulator prices tensor-parallel instances)");
+        }
         var ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         var poolBytes = (long)((hostPoolGib ?? Math.Min(config.Deployment.HostPoolGib ?? config.Node.HostMemory.CapacityGib, ram / 4.0 / Units.GiB)) * Units.GiB);
         config = config with { Deployment = config.Deployment with { HostPoolGib = poolBytes / (double)Units.GiB } };

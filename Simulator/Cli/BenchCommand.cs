@@ -21,7 +21,7 @@ public static class BenchCommand
         engine.SetAction(parsed => Engine(Record(parsed)));
         var experiment = new Argument<FileInfo[]>("experiment")
         {
-            Description = "Experiment files (default: configs/azure-conv-disaggregated.yaml with vllm and aligned, and configs/quickstart.yaml)",
+            Description = "Experiment files (default: configs/azure-conv-disaggregated.yaml with vllm and aligned, with Llama-3.1-70B on tensor-parallel instances, and configs/quickstart.yaml)",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var sets = CliApp.SetOption();
@@ -75,6 +75,9 @@ public static class BenchCommand
             [
                 ("configs/azure-conv-disaggregated.yaml", sets, "azure-conv-4p4d-vllm"),
                 ("configs/azure-conv-disaggregated.yaml", [.. sets, "policy=aligned", "deployment.handoff=host_pool"], "azure-conv-4p4d-aligned"),
+                // Tensor parallelism: Llama-3.1-70B on the 8 H100s as a prefill and a decode instance of 4 GPUs each.
+                ("configs/azure-conv-disaggregated.yaml", [.. sets, "model=llama-3.1-70b", "deployment.gpus=[{role: prefill, count: 1, tp: 4}, {role: decode, count: 1, tp: 4}]"],
+                    "azure-conv-llama70b-tp4p-tp4d-vllm"),
                 ("configs/quickstart.yaml", sets, "quickstart"),
             ];
         foreach (var (file, runSets, label) in runs)

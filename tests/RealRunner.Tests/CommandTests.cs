@@ -49,6 +49,29 @@ public sealed class CommandTests
         Assert.True(SingleRun.Execute(run).Metrics.AllFinished);
     }
 
+    [Fact]
+    public void A_Device_Run_With_Tensor_Parallel_Instances_Should_Be_Refused_Before_Writing_Anything()
+    {
+        // Given tiny-gqa as two instances of 2 GPUs, and a CPU session of one accelerator
+        using var dir = new TempDir();
+        var output = Path.Combine(dir.Path, "device");
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            // When it is run on the device, Then it exits 2 naming the GPUs it needs, and writes no results
+            Assert.Equal(Common.InvalidInput, RunnerApp.Start(["run", Config("tiny-colocated.yaml"), "--backend", "cpu", "--out", output,
+                "--set", "deployment.gpus=[{role: colocated, count: 2, tp: 2}]"]));
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+        Assert.Contains("tensor-parallel instances (tp 2) need 4 GPUs in the device session; it has 1", error.ToString());
+        Assert.False(Directory.Exists(output));
+    }
+
     [Theory]
     [InlineData("tiny-colocated.yaml")]
     [InlineData("tiny-disaggregated.yaml")]
