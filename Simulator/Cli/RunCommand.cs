@@ -84,6 +84,9 @@ public static class RunCommand
             foreach (var note in result.Notes) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {note}");
             AnsiConsole.MarkupLineInterpolated($"simulated {result.Events:N0} events in {result.WallSeconds:F2} s wall");
             AnsiConsole.MarkupLineInterpolated($"results: [green]{Path.GetFullPath(target)}[/]");
+            if (result.Metrics.Observer is Tracing.TraceRecorder trace)
+                AnsiConsole.MarkupLineInterpolated(
+                    $"trace:   {Path.Combine(Path.GetFullPath(target), Tracing.TraceWriter.FileName)} ({trace.Events:N0} events{(trace.LeftOut() is { } left ? $"; left out {left}" : "")})");
             foreach (var figure in figures.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
                 AnsiConsole.MarkupLineInterpolated($"figure:  {Path.Combine(Path.GetFullPath(target), FigureSet.Folder, Path.GetFileName(figure))}");
             return ExitCodes.Ok;

@@ -19,8 +19,10 @@ public sealed class MetricsRecorder
     private readonly bool[] decodeCapable;
 
     /// <param name="keepIterations">Keep every pass's record (for iterations.csv); without them only the aggregates the summary needs are kept.</param>
-    public MetricsRecorder(IReadOnlyList<RequestSpec> requests, IReadOnlyList<GpuRecord> gpus, bool keepIterations = true)
+    /// <param name="observer">Sees every record as it is made (the trace); null for none.</param>
+    public MetricsRecorder(IReadOnlyList<RequestSpec> requests, IReadOnlyList<GpuRecord> gpus, bool keepIterations = true, IRunObserver? observer = null)
     {
+        Observer = observer;
         KeepsIterations = keepIterations;
         Requests = requests;
         Gpus = gpus;
@@ -34,6 +36,9 @@ public sealed class MetricsRecorder
     }
 
     public IReadOnlyList<RequestSpec> Requests { get; }
+
+    /// <summary>What sees the records as they are made (the trace), or null.</summary>
+    public IRunObserver? Observer { get; }
 
     public IReadOnlyList<GpuRecord> Gpus { get; }
 
@@ -84,6 +89,7 @@ public sealed class MetricsRecorder
         FinishNs[request.Id] = nowNs;
         Preemptions[request.Id] = request.Preemptions;
         Finished++;
+        Observer?.RequestFinished(request.Id, FirstTokenNs[request.Id], nowNs);
         return true;
     }
 
@@ -98,6 +104,7 @@ public sealed class MetricsRecorder
             kvSum += entry.ContextTokens;
             kvMax = Math.Max(kvMax, entry.ContextTokens);
         }
+        Observer?.PassEntries(gpu, startNs, batch);
         IterationDone(gpu, startNs, cost, batch.Entries.Count, prefill, batch.TokenCount, kvSum, kvMax, kvBlocksUsed, waiting,
             batch.Preempted.Count, batch.IsBatchSwitch);
     }
@@ -106,9 +113,13 @@ public sealed class MetricsRecorder
     public void IterationDone(int gpu, long startNs, IterationCost cost, int seqs, int prefillSeqs, int newTokens, long kvSum, int kvMax,
         int kvBlocksUsed, int waiting, int preempted, bool batchSwitch)
     {
-        if (KeepsIterations)
-            iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, seqs, prefillSeqs, newTokens, kvSum, kvMax,
-                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, kvBlocksUsed, waiting, preempted, batchSwitch, cost.HostNs));
+        if (KeepsIterations || Observer is not null)
+        {
+            var pass = new IterationRecord(gpu, startNs, cost.DurationNs, seqs, prefillSeqs, newTokens, kvSum, kvMax,
+                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, kvBlocksUsed, waiting, preempted, batchSwitch, cost.HostNs);
+            if (KeepsIterations) iterations.Add(pass);
+            Observer?.PassDone(pass);
+        }
         iterationNs.Add(cost.DurationNs);
         PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, kvBlocksUsed);
         var record = Gpus[gpu];
@@ -133,9 +144,14 @@ public sealed class MetricsRecorder
     public void Idle(int gpu, long startNs, long endNs, bool waitingForKv)
     {
         if (waitingForKv) Gpus[gpu].WaitingForKvNs += endNs - startNs;
+        Observer?.Idle(gpu, startNs, endNs);
     }
 
-    public void Transfer(TransferRecord record) => transfers.Add(record);
+    public void Transfer(TransferRecord record)
+    {
+        transfers.Add(record);
+        Observer?.Transfer(record);
+    }
 
     /// <summary>Wall-clock times of the policy decisions (measured, so not deterministic).</summary>
     public DecisionTimes Scheduling { get; } = new();
@@ -143,5 +159,9 @@ public sealed class MetricsRecorder
     /// <summary>A policy decision took <paramref name="stopwatchTicks"/>.</summary>
     public void SchedulingTook(long stopwatchTicks) => Scheduling.Add(stopwatchTicks);
 
-    public void PoolChanged(long nowNs, int node, long usedBytes) => pool.Add((nowNs, node, usedBytes));
+    public void PoolChanged(long nowNs, int node, long usedBytes)
+    {
+        pool.Add((nowNs, node, usedBytes));
+        Observer?.PoolChanged(nowNs, node, usedBytes);
+    }
 }

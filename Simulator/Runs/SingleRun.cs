@@ -23,7 +23,8 @@ public static class SingleRun
     {
         var wall = Stopwatch.StartNew();
         var gpus = Cluster.Layout(run.Config);
-        var metrics = new MetricsRecorder(run.Requests, gpus, run.Config.Metrics.IterationRecords);
+        var trace = run.Config.Metrics.Trace is { } traceConfig ? new Tracing.TraceRecorder(traceConfig, run.Requests, gpus) : null;
+        var metrics = new MetricsRecorder(run.Requests, gpus, run.Config.Metrics.IterationRecords, trace);
         var sim = new Simulation();
         var cluster = new Cluster(sim, run, metrics, gpus, backend);
         while (!metrics.AllFinished && sim.PendingEvents > 0)
