@@ -37,7 +37,8 @@ public static class SingleRun
             throw new InvalidOperationException(
                 $"Simulation stopped at t={sim.Now} ns with {metrics.Finished} of {run.Requests.Length} requests finished: {cluster.Describe()}");
         var links = cluster.Links.ToList();
-        IReadOnlyList<string> notes = backend is null && cluster.CostModel.CalibrationReport() is { } report ? [report] : [];
+        List<string> notes = [.. run.Calibration?.Notes ?? []];
+        if (backend is null && cluster.CostModel.CalibrationReport() is { } report) notes.Add(report);
         return new RunResult(run, metrics, RunSummary.From(metrics, run.Memory.KvBlocks, links, run.HostPoolBytes), links,
             sim.ProcessedEvents, wall.Elapsed.TotalSeconds, notes);
     }
