@@ -138,6 +138,26 @@ public sealed class VidurProfileTests
     }
 
     [Fact]
+    public void Vidur_Folder_In_An_Experiment_Should_Resolve_Against_The_File_And_Name_Sweep_Runs_By_Its_Contents()
+    {
+        using var dir = new TempDir();
+        var profile = Path.Combine(dir.Path, "profile");
+        Directory.CreateDirectory(profile);
+        foreach (var file in Directory.EnumerateFiles(Folder)) File.Copy(file, Path.Combine(profile, Path.GetFileName(file)));
+        var experiment = dir.File("exp.yaml", File.ReadAllText(RepoPaths.Quickstart).Replace("cost_model:\n", "cost_model:\n  calibration: vidur:profile\n", StringComparison.Ordinal)
+            .Replace("model: opt-6.7b", "model: llama-2-7b", StringComparison.Ordinal));
+
+        var config = ExperimentLoader.Load(experiment, []);
+        var (_, tables) = PreparedRun.Calibrate(config);
+        var before = Simulator.Sweeps.SweepPlan.Hash(config);
+        File.AppendAllText(Path.Combine(profile, VidurProfile.SendRecvFile), "99,0.1,0.1,0.1,0.1,0,0,2,4096,send_recv,2,8\n");
+
+        Assert.Equal($"vidur:{profile}", config.CostModel.Calibration);
+        Assert.Equal(56, tables!.Attention.Count);
+        Assert.NotEqual(before, Simulator.Sweeps.SweepPlan.Hash(config));
+    }
+
+    [Fact]
     public void Missing_Vidur_Folder_Should_Exit_2()
     {
         using var dir = new TempDir();
