@@ -1,5 +1,3 @@
-using System.Globalization;
-using CsvHelper;
 using Simulator.Config;
 using Simulator.Specs;
 
@@ -68,7 +66,8 @@ public static class VidurProfile
         var links = File.Exists(sendRecv) ? Links(sendRecv) : [];
         var cpu = Path.Combine(dir, CpuOverheadFile);
         var host = File.Exists(cpu) ? Host(cpu) : null;
-        if (File.Exists(Path.Combine(dir, AllReduceFile))) notes.Add($"{AllReduceFile} not used: this simulator runs an instance on one GPU (no tensor parallelism)");
+        if (File.Exists(Path.Combine(dir, AllReduceFile)))
+            notes.Add($"{AllReduceFile} not used: this simulator runs an instance on one GPU (no tensor parallelism)");
         config ??= new CalibrationConfig($"Vidur profile {Path.GetFileName(Path.TrimEndingDirectorySeparator(dir))}", backend, new GpuCalibration());
         return new CalibrationTables(path ?? $"{Scheme}:{dir}", config, attention, dense, links, SpreadMeasured: false, Host: host, Notes: notes);
     }
@@ -76,22 +75,24 @@ public static class VidurProfile
     private static List<DenseSample> Dense(string path, ModelSpec model)
     {
         var gated = model.FfnKind == FfnKind.Swiglu;
-        var rows = VidurCsv.Read(path, ["n_head", "n_kv_head", "n_embd", "n_expanded_embd", "use_gated_mlp", "num_tokens", "num_tensor_parallel_workers",
-            .. DenseOps.Except(OptionalOps).Select(Median)]);
+        var rows = VidurCsv.Read(path,
+            ["n_head", "n_kv_head", "n_embd", "n_expanded_embd", "use_gated_mlp", "num_tokens", "num_tensor_parallel_workers", .. DenseOps.Except(OptionalOps).Select(Median)]);
         var seen = new SortedSet<string>(StringComparer.Ordinal);
         var byTokens = new SortedDictionary<int, List<double>>();
         foreach (var row in rows)
         {
             var shape = (Heads: row.Int("n_head"), KvHeads: row.Int("n_kv_head"), Hidden: row.Int("n_embd"), Ffn: row.Int("n_expanded_embd"),
                 Gated: row.Bool("use_gated_mlp"), Tp: row.Int("num_tensor_parallel_workers"));
-            seen.Add($"n_head {shape.Heads}, n_kv_head {shape.KvHeads}, n_embd {shape.Hidden}, n_expanded_embd {shape.Ffn}, use_gated_mlp {shape.Gated}, tp {shape.Tp}");
+            seen.Add($"n_head {shape.Heads}, n_kv_head {shape.KvHeads}, n_embd {shape.Hidden}, n_expanded_embd {shape.Ffn}, "
+                     + $"use_gated_mlp {shape.Gated}, tp {shape.Tp}");
             if (shape != (model.Heads, model.KvHeads, model.Hidden, model.Ffn, gated, 1)) continue;
             var layerMs = DenseOps.Sum(op => OptionalOps.Contains(op) && !row.Has(Median(op)) ? 0 : row.NonNegative(Median(op)));
             var tokens = row.Int("num_tokens");
             (byTokens.TryGetValue(tokens, out var list) ? list : byTokens[tokens] = []).Add(layerMs);
         }
         if (byTokens.Count == 0)
-            throw NoMatch(path, $"n_head {model.Heads}, n_kv_head {model.KvHeads}, n_embd {model.Hidden}, n_expanded_embd {model.Ffn}, use_gated_mlp {gated}, tp 1", model, seen);
+            throw NoMatch(path, $"n_head {model.Heads}, n_kv_head {model.KvHeads}, n_embd {model.Hidden}, n_expanded_embd {model.Ffn}, use_gated_mlp {gated}, tp 1",
+                model, seen);
         return byTokens.Select(kv => new DenseSample(kv.Key, MedianOf(kv.Value) * 1000)).ToList();
     }
 
@@ -117,15 +118,18 @@ public static class VidurProfile
             var rowBackend = row.Text("attention_backend");
             var rowKernel = KernelOf(rowBackend) ?? throw row.Error("attention_backend",
                 $"'{rowBackend}' is not a kernel this simulator prices; expected AttentionBackend.FLASH_ATTENTION or AttentionBackend.FLASHINFER");
-            if (kernel is not null && kernel != rowKernel) throw row.Error("attention_backend", $"'{rowBackend}' differs from the earlier rows' {backend}: profile one backend per folder");
+            if (kernel is not null && kernel != rowKernel)
+                throw row.Error("attention_backend", $"'{rowBackend}' differs from the earlier rows' {backend}: profile one backend per folder");
             (kernel, backend) = (rowKernel, rowBackend);
             var key = (row.Int("batch_size"), row.Int("kv_cache_size"));
             (samples.TryGetValue(key, out var list) ? list : samples[key] = []).Add(row.Positive(Median("attn_decode")));
         }
         if (samples.Count == 0)
-            throw NoMatch(path, $"n_embd {model.Hidden}, n_q_head {model.Heads}, n_kv_head {model.KvHeads}, block_size {blockSize}, tp 1, is_prefill False", model, seen);
+            throw NoMatch(path, $"n_embd {model.Hidden}, n_q_head {model.Heads}, n_kv_head {model.KvHeads}, block_size {blockSize}, tp 1, is_prefill False",
+                model, seen);
         if (prefillRows > 0) notes.Add($"{AttentionFile}: {prefillRows} prefill rows not used (prefill attention stays with the closed form)");
-        return (samples.Select(kv => new AttentionSample(kernel!, kv.Key.Batch, kv.Key.Kv, kv.Key.Kv, MedianOf(kv.Value) * 1000)).ToList(), backend!);
+        var attention = samples.Select(kv => new AttentionSample(kernel!, kv.Key.Batch, kv.Key.Kv, kv.Key.Kv, MedianOf(kv.Value) * 1000)).ToList();
+        return (attention, backend!);
     }
 
     /// <summary>Vidur's attention backends as this simulator's kernel families (their <see cref="Config.ConfigNames.EnumName"/>).</summary>
@@ -143,7 +147,8 @@ public static class VidurProfile
             if (row.Text("collective") == "send_recv" && row.Int("num_workers") == 2 && row.Int("devices_per_node") == 2)
                 samples.Add(new LinkSample("peer", row.Long("size"), row.Positive(Median("send_recv")) * 1000));
         if (samples.Select(s => s.Bytes).Distinct().Count() < 2)
-            throw new ConfigException(new SourceLocation(path, 1, 1), "", "fewer than two sizes of send_recv between 2 workers on one node (devices_per_node 2): the NVLink fit needs two");
+            throw new ConfigException(new SourceLocation(path, 1, 1), "",
+                "fewer than two sizes of send_recv between 2 workers on one node (devices_per_node 2): the NVLink fit needs two");
         return samples;
     }
 
@@ -160,7 +165,8 @@ public static class VidurProfile
             (points.TryGetValue(batch, out var list) ? list : points[batch] = []).Add(ms);
         }
         if (models.Count > 1)
-            throw new ConfigException(new SourceLocation(path, 1, 1), "", $"rows for several models ({string.Join(", ", models)}) at tensor_parallel_degree 1: keep the model's rows only");
+            throw new ConfigException(new SourceLocation(path, 1, 1), "",
+                $"rows for several models ({string.Join(", ", models)}) at tensor_parallel_degree 1: keep the model's rows only");
         return HostFit.Of(points.Select(kv => ((double)kv.Key, MedianOf(kv.Value) * 1000)).ToList())
             ?? throw new ConfigException(new SourceLocation(path, 1, 1), "", "fewer than two batch sizes at tensor_parallel_degree 1: the host-time fit needs two");
     }
@@ -176,86 +182,4 @@ public static class VidurProfile
         var n = values.Count;
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
-}
-
-/// <summary>The engine's host time per pass as fixed + per request × requests, least squares over measured batch sizes.</summary>
-public sealed record HostFit(double FixedUs, double PerSequenceUs)
-{
-    /// <summary>The fit over (batch size, µs) points, or null with fewer than two batch sizes; negative parts are clamped at 0.</summary>
-    public static HostFit? Of(IReadOnlyList<(double Batch, double Us)> points)
-    {
-        if (points.Select(p => p.Batch).Distinct().Count() < 2) return null;
-        var meanX = points.Average(p => p.Batch);
-        var meanY = points.Average(p => p.Us);
-        var slope = Math.Max(0, points.Sum(p => (p.Batch - meanX) * (p.Us - meanY)) / points.Sum(p => (p.Batch - meanX) * (p.Batch - meanX)));
-        return new HostFit(Math.Max(0, meanY - slope * meanX), slope);
-    }
-}
-
-/// <summary>A Vidur CSV: columns by name (Vidur's pandas files may lead with an unnamed index column), errors naming file, line and column.</summary>
-internal sealed class VidurCsv
-{
-    private readonly string path;
-    private readonly Dictionary<string, int> columns;
-    private string[] fields = [];
-    private int line;
-
-    private VidurCsv(string path, Dictionary<string, int> columns)
-    {
-        this.path = path;
-        this.columns = columns;
-    }
-
-    public static IEnumerable<VidurCsv> Read(string path, string[] required)
-    {
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
-        if (!csv.Read() || !csv.ReadHeader())
-            throw new ConfigException(new SourceLocation(path, 1, 1), "", "empty file: expected Vidur's header row");
-        var header = csv.HeaderRecord!;
-        if (header.Length == 1 && header[0].StartsWith("version https://git-lfs", StringComparison.Ordinal))
-            throw new ConfigException(new SourceLocation(path, 1, 1), "", "a Git LFS pointer, not the profile: run `git lfs pull` in the Vidur checkout");
-        var columns = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < header.Length; i++) columns.TryAdd(header[i], i);
-        var missing = required.Where(c => !columns.ContainsKey(c)).ToList();
-        if (missing.Count > 0)
-            throw new ConfigException(new SourceLocation(path, 1, 1), "", $"missing Vidur column(s) {string.Join(", ", missing)}");
-        var row = new VidurCsv(path, columns);
-        while (csv.Read())
-        {
-            row.fields = csv.Parser.Record ?? [];
-            row.line = csv.Parser.RawRow;
-            yield return row;
-        }
-    }
-
-    public bool Has(string column) => columns.TryGetValue(column, out var i) && i < fields.Length && fields[i].Length > 0;
-
-    public string Text(string column) => columns.TryGetValue(column, out var i) && i < fields.Length ? fields[i] : throw Error(column, "missing value");
-
-    public int Int(string column) =>
-        int.TryParse(Text(column), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= 0
-            ? v
-            // pandas writes integer columns holding a missing value as floats ("16.0").
-            : double.TryParse(Text(column), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && d == Math.Floor(d) && d <= int.MaxValue
-                ? (int)d : throw Error(column, $"expected a non-negative integer, found '{Text(column)}'");
-
-    public long Long(string column) =>
-        long.TryParse(Text(column), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : Int(column);
-
-    public bool Bool(string column) => Text(column) switch
-    {
-        "True" or "true" or "1" => true,
-        "False" or "false" or "0" => false,
-        var other => throw Error(column, $"expected True or False, found '{other}'"),
-    };
-
-    public double NonNegative(string column) =>
-        double.TryParse(Text(column), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v >= 0
-            ? v : throw Error(column, $"expected a non-negative number (ms), found '{Text(column)}'");
-
-    public double Positive(string column) => NonNegative(column) is > 0 and var v ? v : throw Error(column, "expected a positive time (ms), found 0");
-
-    public ConfigException Error(string column, string problem) =>
-        new(new SourceLocation(path, line, (columns.TryGetValue(column, out var i) ? i : 0) + 1), column, problem);
 }

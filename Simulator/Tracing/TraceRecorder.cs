@@ -5,41 +5,6 @@ using Simulator.Workload;
 
 namespace Simulator.Tracing;
 
-/// <summary>One phase of a request's life, as the trace shows it.</summary>
-public readonly record struct RequestPhase(string Name, long StartNs, long EndNs);
-
-/// <summary>
-/// The times a request's phases are drawn from: arrival, its first prefill pass, its first token, the KV pull that
-/// brought it to a decode GPU (disaggregated deployments; -1 when none) and its last token.
-/// </summary>
-public readonly record struct RequestLife(int Id, long ArrivalNs, long PrefillStartNs, long FirstTokenNs, long PullStartNs, long PullEndNs,
-    bool ViaHostPool, long FinishNs)
-{
-    /// <summary>
-    /// Consecutive phases from arrival to the last token, zero-length ones left out: queued, prefill (first prefill pass to first
-    /// token, chunks and all), then on a disaggregated deployment pool wait (handoff wait when the KV stayed on the prefill GPU)
-    /// and KV pull (both hops of a staged pull), and decode (to the last token).
-    /// </summary>
-    public IEnumerable<RequestPhase> Phases()
-    {
-        var prefillStart = PrefillStartNs >= 0 ? PrefillStartNs : FirstTokenNs;
-        var decodeStart = FirstTokenNs;
-        var phases = new List<RequestPhase>(5)
-        {
-            new("queued", ArrivalNs, prefillStart),
-            new("prefill", prefillStart, FirstTokenNs),
-        };
-        if (PullStartNs >= 0)
-        {
-            phases.Add(new(ViaHostPool ? "pool wait" : "handoff wait", FirstTokenNs, PullStartNs));
-            phases.Add(new("KV pull", PullStartNs, PullEndNs));
-            decodeStart = PullEndNs;
-        }
-        phases.Add(new("decode", decodeStart, FinishNs));
-        return phases.Where(p => p.EndNs > p.StartNs);
-    }
-}
-
 /// <summary>A counter's value from <see cref="TimeNs"/> on; the series are named by <see cref="TraceRecorder.SeriesName"/>.</summary>
 public readonly record struct CounterSample(long TimeNs, int Series, long Value);
 
@@ -112,7 +77,7 @@ public sealed class TraceRecorder : IRunObserver
     /// <summary>Trace events kept (what the cap counts).</summary>
     public long Events { get; private set; }
 
-    /// <summary>The simulated time the cap was reached at, or null when everything in the window fitted.</summary>
+    /// <summary>The simulated time the cap was reached at (what was recorded from then on is left out), or null when everything in the window fitted.</summary>
     public long? CutNs { get; private set; }
 
     public int OutsideWindow(Item item) => outsideWindow[(int)item];
@@ -134,7 +99,8 @@ public sealed class TraceRecorder : IRunObserver
     /// <summary>The node a counter series belongs to (its process in the trace).</summary>
     public int SeriesNode(int series) => series < 2 * Gpus.Count ? Gpus[series / 2].Node : series - 2 * Gpus.Count;
 
-    private bool Admit(Item item, long startNs, long endNs, int events)
+    /// <summary>Whether an item from <paramref name="startNs"/> to <paramref name="endNs"/>, recorded at <paramref name="nowNs"/>, is kept.</summary>
+    private bool Admit(Item item, long startNs, long endNs, long nowNs, int events)
     {
         if (endNs < fromNs || startNs >= toNs || (endNs == fromNs && endNs > startNs))
         {
@@ -143,7 +109,7 @@ public sealed class TraceRecorder : IRunObserver
         }
         if (CutNs is not null || Events + events > Config.MaxEvents)
         {
-            CutNs ??= endNs;
+            CutNs ??= nowNs;
             overCap[(int)item]++;
             return false;
         }
@@ -151,11 +117,11 @@ public sealed class TraceRecorder : IRunObserver
         return true;
     }
 
-    private void Sample(long timeNs, int series, long value)
+    private void Sample(long timeNs, int series, long value, long nowNs)
     {
         if (lastValue[series] == value) return;
         lastValue[series] = value;
-        if (Admit(Item.CounterSamples, timeNs, timeNs, 1)) Counters.Add(new CounterSample(timeNs, series, value));
+        if (Admit(Item.CounterSamples, timeNs, timeNs, nowNs, 1)) Counters.Add(new CounterSample(timeNs, series, value));
     }
 
     public void PassEntries(int gpu, long startNs, ForwardBatch batch)
@@ -178,15 +144,15 @@ public sealed class TraceRecorder : IRunObserver
     public void PassDone(in IterationRecord pass)
     {
         var endNs = pass.StartNs + pass.DurationNs;
-        if (Admit(Item.Passes, pass.StartNs, endNs, 1)) Passes.Add(pass);
-        Sample(pass.StartNs, 2 * pass.Gpu + 1, pass.Seqs);
-        Sample(endNs, 2 * pass.Gpu, pass.KvBlocksUsed);
+        if (Admit(Item.Passes, pass.StartNs, endNs, endNs, 1)) Passes.Add(pass);
+        Sample(pass.StartNs, 2 * pass.Gpu + 1, pass.Seqs, endNs);
+        Sample(endNs, 2 * pass.Gpu, pass.KvBlocksUsed, endNs);
         // A request that finished in this pass: its first prefill pass (this one, for a one-token request) is known now.
         foreach (var (id, first, finish) in finished) Finish(id, first, finish);
         finished.Clear();
     }
 
-    public void Idle(int gpu, long startNs, long endNs) => Sample(startNs, 2 * gpu + 1, 0);
+    public void Idle(int gpu, long startNs, long endNs) => Sample(startNs, 2 * gpu + 1, 0, endNs);
 
     public void Transfer(in TransferRecord transfer)
     {
@@ -198,19 +164,20 @@ public sealed class TraceRecorder : IRunObserver
             pullStart[id] = pullStart[id] < 0 ? transfer.StartNs : Math.Min(pullStart[id], transfer.StartNs);
             pullEnd[id] = Math.Max(pullEnd[id], transfer.EndNs);
         }
-        if (Admit(Item.Transfers, transfer.StartNs, transfer.EndNs, 1)) Transfers.Add(transfer);
+        if (Admit(Item.Transfers, transfer.StartNs, transfer.EndNs, transfer.EndNs, 1)) Transfers.Add(transfer);
     }
 
-    public void PoolChanged(long nowNs, int node, long usedBytes) => Sample(nowNs, 2 * Gpus.Count + node, usedBytes);
+    public void PoolChanged(long nowNs, int node, long usedBytes) => Sample(nowNs, 2 * Gpus.Count + node, usedBytes, nowNs);
 
     public void RequestFinished(int request, long firstTokenNs, long finishNs) => finished.Add((request, firstTokenNs, finishNs));
 
     private void Finish(int id, long firstTokenNs, long finishNs)
     {
-        var life = new RequestLife(id, requests[id].ArrivalNs, prefillStart[id], firstTokenNs, pullStart[id], pullEnd[id], viaHost[id], finishNs);
+        var life = new RequestLife(id, requests[id].ArrivalNs, prefillStart[id], firstTokenNs, pullStart[id], pullEnd[id], viaHost[id],
+            finishNs);
         // The request's slice and its phases (a begin and an end each) and its preemptions (an instant each).
         var events = 2 * (1 + life.Phases().Count()) + preemptions[id];
-        if (Admit(Item.Requests, life.ArrivalNs, finishNs, events)) Requests.Add(life);
+        if (Admit(Item.Requests, life.ArrivalNs, finishNs, finishNs, events)) Requests.Add(life);
     }
 
     /// <summary>What the window and the cap left out, in words, or null when nothing was.</summary>

@@ -48,8 +48,7 @@ public static class TraceWriter
             var args = $"{{\"kind\":{Str(kind)},\"batch_size\":{Int(p.Seqs)},\"prefill_requests\":{Int(p.PrefillSeqs)},\"new_tokens\":{Int(p.NewTokens)},"
                        + $"\"kv_tokens\":{Int(p.KvTokensSum)},\"longest_kv\":{Int(p.KvTokensMax)},\"batch_switch\":{(p.BatchSwitch ? "true" : "false")},"
                        + $"\"preempted\":{Int(p.Preempted)},\"bubble_us\":{Us(p.BubbleNs)}}}";
-            events.Add((p.StartNs, g.Node + 1, g.LocalIndex + 1,
-                $"{{\"name\":{Str(kind)},\"cat\":\"pass\",\"ph\":\"X\",\"ts\":{Us(p.StartNs)},\"dur\":{Us(p.DurationNs)},\"pid\":{Int(g.Node + 1)},\"tid\":{Int(g.LocalIndex + 1)},\"args\":{args}}}"));
+            events.Add((p.StartNs, g.Node + 1, g.LocalIndex + 1, Complete(kind, "pass", p.StartNs, p.DurationNs, g.Node + 1, g.LocalIndex + 1, args)));
         }
 
         WriteLinks(trace, events, metadata);
@@ -68,7 +67,8 @@ public static class TraceWriter
             var id = Int(r.Id);
             string Async(string ph, string name, long ns, string args = "") =>
                 $"{{\"name\":{Str(name)},\"cat\":\"request\",\"ph\":\"{ph}\",\"id\":{id},\"ts\":{Us(ns)},\"pid\":{Int(requestsPid)},\"tid\":0{args}}}";
-            var spec = $",\"args\":{{\"request\":{id},\"prompt_tokens\":{Int(trace.RequestSpec(r.Id).PromptTokens)},\"output_tokens\":{Int(trace.RequestSpec(r.Id).OutputTokens)}}}";
+            var request = trace.RequestSpec(r.Id);
+            var spec = $",\"args\":{{\"request\":{id},\"prompt_tokens\":{Int(request.PromptTokens)},\"output_tokens\":{Int(request.OutputTokens)}}}";
             var name = $"request {r.Id}";
             events.Add((r.ArrivalNs, requestsPid, 0, Async("b", name, r.ArrivalNs, spec)));
             foreach (var phase in r.Phases())
@@ -126,8 +126,7 @@ public static class TraceWriter
                 }
                 laneEnds[lane] = t.EndNs;
                 var args = $"{{\"request\":{Int(t.Request)},\"bytes\":{Int(t.Bytes)},\"from\":{Str(t.From)},\"to\":{Str(t.To)}}}";
-                events.Add((t.StartNs, pid, laneTids[lane],
-                    $"{{\"name\":{Str(t.Kind)},\"cat\":\"transfer\",\"ph\":\"X\",\"ts\":{Us(t.StartNs)},\"dur\":{Us(t.EndNs - t.StartNs)},\"pid\":{Int(pid)},\"tid\":{Int(laneTids[lane])},\"args\":{args}}}"));
+                events.Add((t.StartNs, pid, laneTids[lane], Complete(t.Kind, "transfer", t.StartNs, t.EndNs - t.StartNs, pid, laneTids[lane], args)));
             }
         }
     }
@@ -164,6 +163,10 @@ public static class TraceWriter
             $"\"left_out_over_cap\":{Counts(trace.OverCap)}",
             $"\"left_out\":{Str(trace.LeftOut() ?? "nothing")}") + "}";
     }
+
+    /// <summary>A complete event (<c>ph: X</c>).</summary>
+    private static string Complete(string name, string cat, long startNs, long durationNs, int pid, int tid, string args) =>
+        $"{{\"name\":{Str(name)},\"cat\":{Str(cat)},\"ph\":\"X\",\"ts\":{Us(startNs)},\"dur\":{Us(durationNs)},\"pid\":{Int(pid)},\"tid\":{Int(tid)},\"args\":{args}}}";
 
     private static string Meta(string name, int pid, int tid, string key, string value) =>
         $"{{\"name\":{Str(name)},\"ph\":\"M\",\"pid\":{Int(pid)},\"tid\":{Int(tid)},\"args\":{{{Str(key)}:{value}}}}}";
