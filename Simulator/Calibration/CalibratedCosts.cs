@@ -15,11 +15,15 @@ public sealed class CalibratedCosts
 {
     private readonly Dictionary<AttentionKernel, KernelTable> attention = [];
     private readonly DenseSample[] dense;
+    private readonly PrefillTable? prefill;
     private long denseHits, denseMisses;
 
     /// <param name="closedFormNs">The closed form's per-layer decode-attention time of a batch of KV lengths with a kernel.</param>
-    public CalibratedCosts(CalibrationTables tables, Func<AttentionKernel, IReadOnlyList<int>, double> closedFormNs)
+    /// <param name="prefillClosedFormNs">The closed form's per-layer prefill-attention time of (chunk tokens, context tokens), needed with prefill samples.</param>
+    public CalibratedCosts(CalibrationTables tables, Func<AttentionKernel, IReadOnlyList<int>, double> closedFormNs,
+        Func<int, int, double>? prefillClosedFormNs = null)
     {
+        if (tables.Prefill is { Count: > 0 } prefillSamples && prefillClosedFormNs is not null) prefill = new PrefillTable(prefillSamples, prefillClosedFormNs);
         Tables = tables;
         foreach (var kernel in Enum.GetValues<AttentionKernel>())
         {
@@ -51,6 +55,9 @@ public sealed class CalibratedCosts
     public double? AttentionFactor(AttentionKernel kernel, int batch, double mean, double max) =>
         attention.TryGetValue(kernel, out var table) ? table.Factor(batch, mean, max) : null;
 
+    /// <summary>The correction factor of a prefill chunk's attention, or null without prefill samples or outside them.</summary>
+    public double? PrefillFactor(int chunkTokens, int contextTokens) => prefill?.Factor(chunkTokens, contextTokens);
+
     /// <summary>One layer's dense time for <paramref name="tokens"/> tokens, or null outside the table's range.</summary>
     public double? DenseNs(double tokens)
     {
@@ -72,7 +79,7 @@ public sealed class CalibratedCosts
     /// <summary>What fell outside the tables in a run, or null when they covered everything.</summary>
     public string? Report()
     {
-        var parts = attention.Values.Select(t => t.Report()).OfType<string>().ToList();
+        var parts = attention.Values.Select(t => t.Report()).Append(prefill?.Report()).OfType<string>().ToList();
         if (denseMisses > 0)
             parts.Add($"{denseMisses} of {denseHits + denseMisses} dense evaluations fell outside the dense table ({(dense.Length > 0 ? $"{dense[0].Tokens}-{dense[^1].Tokens}" : "no")} tokens)");
         return parts.Count == 0 ? null : $"calibration {Tables.Path}: {string.Join("; ", parts)}: the closed form with the fitted parameters was used for those";

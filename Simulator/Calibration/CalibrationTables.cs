@@ -15,6 +15,7 @@ public readonly record struct LinkSample(string Link, long Bytes, double TimeUs)
 /// profile's uniform batches), a batch's correction is looked up at its size and mean length, and its spread is the closed form's.</param>
 /// <param name="Host">The engine's host time per pass, measured (a Vidur profile's CPU overheads), or null.</param>
 /// <param name="Notes">What of the source was not used, for the run's notes.</param>
+/// <param name="Prefill">Measured prefill-attention samples (a Vidur profile's), or null.</param>
 public sealed record CalibrationTables(
     string Path,
     CalibrationConfig Config,
@@ -23,7 +24,8 @@ public sealed record CalibrationTables(
     IReadOnlyList<LinkSample> Links,
     bool SpreadMeasured = true,
     HostFit? Host = null,
-    IReadOnlyList<string>? Notes = null)
+    IReadOnlyList<string>? Notes = null,
+    IReadOnlyList<PrefillSample>? Prefill = null)
 {
     private static readonly string[] Kernels = ["per_head", "split_kv"];
     private static readonly string[] LinkKinds = ["h2d", "d2h", "d2d", "peer"];

@@ -12,12 +12,13 @@ namespace Simulator.Calibration;
 /// attn_pre_proj, attn_rope, attn_post_proj, post_attention_layernorm, mlp_up_proj, mlp_act, mlp_down_proj and add
 /// (Vidur's per-layer ops; a missing norm or add column counts 0, as in Vidur); emb is per pass, not per layer, and is
 /// not used (the LM head stays with the closed form). Rows at the same num_tokens give their median.</item>
-/// <item><c>attention.csv</c>: decode rows (is_prefill False) whose n_embd, n_q_head, n_kv_head and block_size match
-/// become attention samples: a batch of batch_size requests all at kv_cache_size tokens taking attn_decode's median;
-/// the kernel is attention_backend's (FLASH_ATTENTION: fa2, FLASHINFER: flashinfer). Vidur measures uniform batches
-/// only, so the correction is interpolated over batch size and mean KV length and the spread of a ragged batch stays
-/// with the closed form (<see cref="CalibrationTables.SpreadMeasured"/>). Prefill rows (attn_prefill), attn_kv_cache_save
-/// and the reshapes are not used: prefill attention stays with the closed form.</item>
+/// <item><c>attention.csv</c>: rows whose n_embd, n_q_head, n_kv_head and block_size match. Decode rows (is_prefill False)
+/// become attention samples: a batch of batch_size requests all at kv_cache_size tokens taking attn_decode's median; the
+/// kernel is attention_backend's (FLASH_ATTENTION: fa2, FLASHINFER: flashinfer). Vidur measures uniform batches only, so
+/// the correction is interpolated over batch size and mean KV length and the spread of a ragged batch stays with the
+/// closed form (<see cref="CalibrationTables.SpreadMeasured"/>). Prefill rows (one request, prefill_chunk_size new tokens
+/// after kv_cache_size computed ones, attn_prefill's median) become prefill samples (<see cref="PrefillTable"/>).
+/// attn_kv_cache_save and the reshapes are not used.</item>
 /// <item><c>send_recv.csv</c>: rows with collective send_recv between 2 workers on one node (devices_per_node 2, the
 /// pairs Vidur's single-node pipeline stages use) become peer copies of size bytes, fitted to NVLink latency and bandwidth.</item>
 /// <item><c>cpu_overheads.csv</c>: rows at tensor_parallel_degree 1; schedule, sampler_e2e, prepare_inputs_e2e and
@@ -61,7 +62,8 @@ public static class VidurProfile
             throw new ConfigException(null, "cost_model.calibration", $"Vidur profile folder '{dir}' has neither {MlpFile} nor {AttentionFile}");
         var notes = new List<string>();
         var dense = File.Exists(mlp) ? Dense(mlp, model) : [];
-        var (attention, backend) = File.Exists(attentionPath) ? Attention(attentionPath, model, blockSizeTokens, notes) : ([], "none");
+        var prefill = new List<PrefillSample>();
+        var (attention, backend) = File.Exists(attentionPath) ? Attention(attentionPath, model, blockSizeTokens, prefill) : ([], "none");
         var sendRecv = Path.Combine(dir, SendRecvFile);
         var links = File.Exists(sendRecv) ? Links(sendRecv) : [];
         var cpu = Path.Combine(dir, CpuOverheadFile);
@@ -69,7 +71,8 @@ public static class VidurProfile
         if (File.Exists(Path.Combine(dir, AllReduceFile)))
             notes.Add($"{AllReduceFile} not used: this simulator runs an instance on one GPU (no tensor parallelism)");
         config ??= new CalibrationConfig($"Vidur profile {Path.GetFileName(Path.TrimEndingDirectorySeparator(dir))}", backend, new GpuCalibration());
-        return new CalibrationTables(path ?? $"{Scheme}:{dir}", config, attention, dense, links, SpreadMeasured: false, Host: host, Notes: notes);
+        return new CalibrationTables(path ?? $"{Scheme}:{dir}", config, attention, dense, links, SpreadMeasured: false, Host: host, Notes: notes,
+            Prefill: prefill);
     }
 
     private static List<DenseSample> Dense(string path, ModelSpec model)
@@ -96,14 +99,14 @@ public static class VidurProfile
         return byTokens.Select(kv => new DenseSample(kv.Key, MedianOf(kv.Value) * 1000)).ToList();
     }
 
-    private static (List<AttentionSample>, string Backend) Attention(string path, ModelSpec model, int blockSize, List<string> notes)
+    private static (List<AttentionSample>, string Backend) Attention(string path, ModelSpec model, int blockSize, List<PrefillSample> prefill)
     {
         var rows = VidurCsv.Read(path, ["n_embd", "n_q_head", "n_kv_head", "block_size", "num_tensor_parallel_workers", "batch_size", "prefill_chunk_size",
-            "kv_cache_size", "is_prefill", "attention_backend", Median("attn_decode")]);
+            "kv_cache_size", "is_prefill", "attention_backend", Median("attn_decode"), Median("attn_prefill")]);
+        var prefillTimes = new SortedDictionary<(int Chunk, int Kv), List<double>>();
         var seen = new SortedSet<string>(StringComparer.Ordinal);
         var samples = new SortedDictionary<(int Batch, int Kv), List<double>>();
         string? kernel = null, backend = null;
-        var prefillRows = 0;
         foreach (var row in rows)
         {
             var shape = (Hidden: row.Int("n_embd"), Heads: row.Int("n_q_head"), KvHeads: row.Int("n_kv_head"), Block: row.Int("block_size"),
@@ -112,7 +115,11 @@ public static class VidurProfile
             if (shape != (model.Hidden, model.Heads, model.KvHeads, blockSize, 1)) continue;
             if (row.Bool("is_prefill"))
             {
-                prefillRows++;
+                // Vidur profiles a prefill chunk of one request (batch_size 1) after kv_cache_size computed tokens.
+                if (row.Int("batch_size") != 1) throw row.Error("batch_size", "a prefill row of Vidur's is one request (batch_size 1)");
+                var chunk = (row.Int("prefill_chunk_size"), row.Int("kv_cache_size"));
+                if (chunk.Item1 == 0) throw row.Error("prefill_chunk_size", "a prefill row needs a chunk of at least one token");
+                (prefillTimes.TryGetValue(chunk, out var times) ? times : prefillTimes[chunk] = []).Add(row.Positive(Median("attn_prefill")));
                 continue;
             }
             var rowBackend = row.Text("attention_backend");
@@ -127,7 +134,7 @@ public static class VidurProfile
         if (samples.Count == 0)
             throw NoMatch(path, $"n_embd {model.Hidden}, n_q_head {model.Heads}, n_kv_head {model.KvHeads}, block_size {blockSize}, tp 1, is_prefill False",
                 model, seen);
-        if (prefillRows > 0) notes.Add($"{AttentionFile}: {prefillRows} prefill rows not used (prefill attention stays with the closed form)");
+        prefill.AddRange(prefillTimes.Select(kv => new PrefillSample(kv.Key.Chunk, kv.Key.Kv, MedianOf(kv.Value) * 1000)));
         var attention = samples.Select(kv => new AttentionSample(kernel!, kv.Key.Batch, kv.Key.Kv, kv.Key.Kv, MedianOf(kv.Value) * 1000)).ToList();
         return (attention, backend!);
     }

@@ -55,8 +55,25 @@ public sealed class VidurProfileTests
         Assert.False(tables.SpreadMeasured);
         var row = Rows(VidurProfile.AttentionFile).First(r => r["batch_size"] == "32" && r["kv_cache_size"] == "1024" && r["num_tensor_parallel_workers"] == "1");
         Assert.Equal(D(row["time_stats.attn_decode.median"]) * 1000, tables.Attention.Single(a => a.Batch == 32 && a.KvMean == 1024).TimeUs, 9);
-        Assert.Contains(tables.Notes!, n => n.Contains("3 prefill rows not used", StringComparison.Ordinal));
         Assert.Contains(tables.Notes!, n => n.Contains("all_reduce.csv not used", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Prefill_Rows_Should_Correct_The_Closed_Form_Of_A_Chunk_Inside_Their_Range()
+    {
+        var tables = Load();
+
+        Assert.Equal([(256, 0), (1024, 0), (2048, 0)], tables.Prefill!.Select(p => (p.ChunkTokens, p.ContextTokens)));
+        var row = Rows(VidurProfile.AttentionFile).First(r => r["prefill_chunk_size"] == "1024" && r["num_tensor_parallel_workers"] == "1");
+        Assert.Equal(D(row["time_stats.attn_prefill.median"]) * 1000, tables.Prefill![1].TimeUs, 9);
+        // A closed form of 1 us per chunk token: at a sample the factor is measured / closed form exactly.
+        var costs = new CalibratedCosts(tables, (_, _) => 1, (chunk, _) => chunk * 1000.0);
+        Assert.Equal(tables.Prefill![1].TimeUs * 1000 / (1024 * 1000.0), costs.PrefillFactor(1024, 0)!.Value, 12);
+        var (at256, at1024) = (costs.PrefillFactor(256, 0)!.Value, costs.PrefillFactor(1024, 0)!.Value);
+        Assert.InRange(costs.PrefillFactor(700, 0)!.Value, Math.Min(at256, at1024), Math.Max(at256, at1024));
+        Assert.Null(costs.PrefillFactor(4096, 0));
+        Assert.Null(costs.PrefillFactor(512, 512)); // the fixture profiles no chunk after a context
+        Assert.Contains("2 of", costs.Report());
     }
 
     [Fact]
