@@ -15,17 +15,21 @@ public sealed class CalibratedCosts
 {
     private readonly Dictionary<AttentionKernel, KernelTable> attention = [];
     private readonly DenseSample[] dense;
+    private readonly PrefillTable? prefill;
     private long denseHits, denseMisses;
 
     /// <param name="closedFormNs">The closed form's per-layer decode-attention time of a batch of KV lengths with a kernel.</param>
-    public CalibratedCosts(CalibrationTables tables, Func<AttentionKernel, IReadOnlyList<int>, double> closedFormNs)
+    /// <param name="prefillClosedFormNs">The closed form's per-layer prefill-attention time of (chunk tokens, context tokens), needed with prefill samples.</param>
+    public CalibratedCosts(CalibrationTables tables, Func<AttentionKernel, IReadOnlyList<int>, double> closedFormNs,
+        Func<int, int, double>? prefillClosedFormNs = null)
     {
+        if (tables.Prefill is { Count: > 0 } prefillSamples && prefillClosedFormNs is not null) prefill = new PrefillTable(prefillSamples, prefillClosedFormNs);
         Tables = tables;
         foreach (var kernel in Enum.GetValues<AttentionKernel>())
         {
             var name = Config.ConfigNames.EnumName(kernel);
             var samples = tables.Attention.Where(a => a.Kernel == name).ToList();
-            if (samples.Count > 0) attention[kernel] = new KernelTable(name, samples, lengths => closedFormNs(kernel, lengths));
+            if (samples.Count > 0) attention[kernel] = new KernelTable(name, samples, lengths => closedFormNs(kernel, lengths), tables.SpreadMeasured);
         }
         dense = tables.Dense.OrderBy(d => d.Tokens).ToArray();
     }
@@ -51,6 +55,9 @@ public sealed class CalibratedCosts
     public double? AttentionFactor(AttentionKernel kernel, int batch, double mean, double max) =>
         attention.TryGetValue(kernel, out var table) ? table.Factor(batch, mean, max) : null;
 
+    /// <summary>The correction factor of a prefill chunk's attention, or null without prefill samples or outside them.</summary>
+    public double? PrefillFactor(int chunkTokens, int contextTokens) => prefill?.Factor(chunkTokens, contextTokens);
+
     /// <summary>One layer's dense time for <paramref name="tokens"/> tokens, or null outside the table's range.</summary>
     public double? DenseNs(double tokens)
     {
@@ -72,7 +79,7 @@ public sealed class CalibratedCosts
     /// <summary>What fell outside the tables in a run, or null when they covered everything.</summary>
     public string? Report()
     {
-        var parts = attention.Values.Select(t => t.Report()).OfType<string>().ToList();
+        var parts = attention.Values.Select(t => t.Report()).Append(prefill?.Report()).OfType<string>().ToList();
         if (denseMisses > 0)
             parts.Add($"{denseMisses} of {denseHits + denseMisses} dense evaluations fell outside the dense table ({(dense.Length > 0 ? $"{dense[0].Tokens}-{dense[^1].Tokens}" : "no")} tokens)");
         return parts.Count == 0 ? null : $"calibration {Tables.Path}: {string.Join("; ", parts)}: the closed form with the fitted parameters was used for those";
@@ -84,12 +91,15 @@ public sealed class CalibratedCosts
         private const int Neighbours = 4;
         private readonly string name;
         private readonly (double[] X, double Factor)[] points;
+        /// <summary>False: the samples are uniform batches, so a batch is looked up at spread 1 and the closed form carries its spread.</summary>
+        private readonly bool spreadMeasured;
         private readonly double[] lo = new double[3], hi = new double[3];
         private long hits, misses;
 
-        public KernelTable(string name, IReadOnlyList<AttentionSample> samples, Func<IReadOnlyList<int>, double> closedFormNs)
+        public KernelTable(string name, IReadOnlyList<AttentionSample> samples, Func<IReadOnlyList<int>, double> closedFormNs, bool spreadMeasured)
         {
             this.name = name;
+            this.spreadMeasured = spreadMeasured;
             points = samples.Select(a => (Point(a.Batch, a.KvMean, a.KvMax), a.TimeUs * 1000 / closedFormNs(Representative(a)))).ToArray();
             for (var i = 0; i < 3; i++)
             {
@@ -104,7 +114,7 @@ public sealed class CalibratedCosts
         /// <summary>Called for every priced pass: no allocation, one scan keeping the nearest samples.</summary>
         public double? Factor(int batch, double mean, double max)
         {
-            double x0 = Math.Log(batch), x1 = Math.Log(mean), x2 = Math.Log(Math.Max(1, max / mean));
+            double x0 = Math.Log(batch), x1 = Math.Log(mean), x2 = spreadMeasured ? Math.Log(Math.Max(1, max / mean)) : 0;
             const double slack = 1e-9;
             if (x0 < lo[0] - slack || x0 > hi[0] + slack || x1 < lo[1] - slack || x1 > hi[1] + slack || x2 > hi[2] + 0.05)
             {
@@ -144,7 +154,7 @@ public sealed class CalibratedCosts
         private double Width(int i) => Math.Max(hi[i] - lo[i], 0.1);
 
         public string? Report() => misses == 0 ? null
-            : $"{misses} of {hits + misses} {name} attention evaluations fell outside its table (batch {Math.Exp(lo[0]):0}-{Math.Exp(hi[0]):0}, mean KV {Math.Exp(lo[1]):0}-{Math.Exp(hi[1]):0} tokens, max/mean up to {Math.Exp(hi[2]):0.#})";
+            : $"{misses} of {hits + misses} {name} attention evaluations fell outside its table (batch {Math.Exp(lo[0]):0}-{Math.Exp(hi[0]):0}, mean KV {Math.Exp(lo[1]):0}-{Math.Exp(hi[1]):0} tokens{(spreadMeasured ? $", max/mean up to {Math.Exp(hi[2]):0.#}" : "")})";
 
         private static double Square(double x) => x * x;
     }

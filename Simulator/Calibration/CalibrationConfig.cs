@@ -44,6 +44,8 @@ public enum PrefillAttention
 /// <item><c>links_table</c>: <c>link,bytes,time_us</c>, one copy of that size
 /// (link: h2d, d2h, d2d or peer).</item>
 /// </list>
+/// Or, instead of the three tables, <c>vidur_profile</c>: a Vidur profiling folder (<see cref="VidurProfile"/>), read for the
+/// experiment's model (the same as <c>--calibration vidur:DIR</c>, with this file's device and fitted GPU fields).
 /// </summary>
 public sealed record CalibrationConfig(
     string Device,
@@ -52,4 +54,5 @@ public sealed record CalibrationConfig(
     [FilePath] string? AttentionTable = null,
     [FilePath] string? DenseTable = null,
     [FilePath] string? LinksTable = null,
-    PrefillAttention PrefillAttention = PrefillAttention.Flops);
+    PrefillAttention PrefillAttention = PrefillAttention.Flops,
+    [FilePath] string? VidurProfile = null);

@@ -11,20 +11,41 @@ public readonly record struct DenseSample(int Tokens, double TimeUs);
 public readonly record struct LinkSample(string Link, long Bytes, double TimeUs);
 
 /// <summary>A loaded calibration: its file's settings and its measured tables.</summary>
+/// <param name="SpreadMeasured">Whether the attention samples vary the KV spread (max/mean) of a batch. When not (a Vidur
+/// profile's uniform batches), a batch's correction is looked up at its size and mean length, and its spread is the closed form's.</param>
+/// <param name="Host">The engine's host time per pass, measured (a Vidur profile's CPU overheads), or null.</param>
+/// <param name="Notes">What of the source was not used, for the run's notes.</param>
+/// <param name="Prefill">Measured prefill-attention samples (a Vidur profile's), or null.</param>
 public sealed record CalibrationTables(
     string Path,
     CalibrationConfig Config,
     IReadOnlyList<AttentionSample> Attention,
     IReadOnlyList<DenseSample> Dense,
-    IReadOnlyList<LinkSample> Links)
+    IReadOnlyList<LinkSample> Links,
+    bool SpreadMeasured = true,
+    HostFit? Host = null,
+    IReadOnlyList<string>? Notes = null,
+    IReadOnlyList<PrefillSample>? Prefill = null)
 {
     private static readonly string[] Kernels = ["per_head", "split_kv"];
     private static readonly string[] LinkKinds = ["h2d", "d2h", "d2d", "peer"];
 
     /// <summary>Loads and checks a calibration file and its tables; errors name the file and line.</summary>
-    public static CalibrationTables Load(string path)
+    /// <param name="model">The model a Vidur profile is read for (<see cref="CalibrationConfig.VidurProfile"/>; its rows are per model).</param>
+    /// <param name="blockSizeTokens">The KV block size a Vidur profile's attention rows must have been measured with.</param>
+    public static CalibrationTables Load(string path, Specs.ModelSpec? model = null, int blockSizeTokens = 16)
     {
+        if (VidurProfile.FolderOf(path) is { } folder)
+            return VidurProfile.Load(folder, model ?? throw new ConfigException(null, "cost_model.calibration", "a Vidur profile is read for a model: name it in an experiment"),
+                blockSizeTokens);
         var config = new ConfigBinder(Catalog.Shipped()).Bind<CalibrationConfig>(YamlReader.ReadFile(path));
+        if (config.VidurProfile is { } vidur)
+        {
+            if (config.AttentionTable is not null || config.DenseTable is not null || config.LinksTable is not null)
+                throw new ConfigException(new SourceLocation(path, 1, 1), "vidur_profile", "a Vidur profile replaces attention_table, dense_table and links_table: give one or the other");
+            return VidurProfile.Load(vidur, model ?? throw new ConfigException(new SourceLocation(path, 1, 1), "vidur_profile",
+                "a Vidur profile is read for a model: name this calibration in an experiment"), blockSizeTokens, config, path);
+        }
         var attention = config.AttentionTable is { } a
             ? ReadTable(a, ["kernel", "batch", "kv_mean", "kv_max", "time_us"], row =>
             {

@@ -28,13 +28,20 @@ public static class RunCommand
             },
         };
         var sets = CliApp.SetOption();
-        var calibration = new Option<FileInfo?>("--calibration") { Description = "A calibration from RealRunner's profile (sets cost_model.calibration)" };
+        var calibration = new Option<string?>("--calibration")
+        {
+            Description = "A calibration from RealRunner's profile, or vidur:DIR for a Vidur profiling folder (sets cost_model.calibration)",
+        };
         var command = new Command("run", "Run one experiment and write its results and figures") { file, outDir, seed, sets, calibration };
         command.SetAction(parsed => CliApp.Guard(() => Execute(
             parsed.GetValue(file)!, parsed.GetValue(outDir), parsed.GetValue(seed),
-            [.. parsed.GetValue(sets) ?? [], .. parsed.GetValue(calibration) is { } c ? [$"cost_model.calibration={c.FullName}"] : Array.Empty<string>()])));
+            [.. parsed.GetValue(sets) ?? [], .. parsed.GetValue(calibration) is { } c ? [$"cost_model.calibration={CalibrationValue(c)}"] : Array.Empty<string>()])));
         return command;
     }
+
+    /// <summary>The calibration's path made absolute (a <c>vidur:</c> folder keeps its prefix).</summary>
+    private static string CalibrationValue(string value) =>
+        Calibration.VidurProfile.FolderOf(value) is { } folder ? $"{Calibration.VidurProfile.Scheme}:{Path.GetFullPath(folder)}" : Path.GetFullPath(value);
 
     private static int Execute(FileInfo file, DirectoryInfo? outDir, long? seed, string[] sets)
     {
@@ -85,6 +92,9 @@ public static class RunCommand
             foreach (var note in result.Notes) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {note}");
             AnsiConsole.MarkupLineInterpolated($"simulated {result.Events:N0} events in {result.WallSeconds:F2} s wall");
             AnsiConsole.MarkupLineInterpolated($"results: [green]{Path.GetFullPath(target)}[/]");
+            if (result.Metrics.Observer is Tracing.TraceRecorder trace)
+                AnsiConsole.MarkupLineInterpolated(
+                    $"trace:   {Path.Combine(Path.GetFullPath(target), Tracing.TraceWriter.FileName)} ({trace.Events:N0} events{(trace.LeftOut() is { } left ? $"; left out {left}" : "")})");
             foreach (var figure in figures.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
                 AnsiConsole.MarkupLineInterpolated($"figure:  {Path.Combine(Path.GetFullPath(target), FigureSet.Folder, Path.GetFileName(figure))}");
             return ExitCodes.Ok;

@@ -39,4 +39,8 @@ public interface IValidatedConfig
 /// folder for a command-line override), so experiments can name files next to themselves.
 /// </summary>
 [AttributeUsage(AttributeTargets.Parameter)]
-public sealed class FilePathAttribute : Attribute;
+public sealed class FilePathAttribute : Attribute
+{
+    /// <summary>A prefix the value may carry (<c>scheme:path</c>, for example <c>vidur:DIR</c>): kept, and the path after it resolved.</summary>
+    public string? Scheme { get; set; }
+}

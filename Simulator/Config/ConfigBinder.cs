@@ -78,8 +78,10 @@ public sealed class ConfigBinder(Catalog catalog)
             return null;
         var value = Bind(type, node, path);
         CheckRange(field, value, node, path);
-        if (value is string relative && field.GetCustomAttribute<FilePathAttribute>() is not null)
-            value = ResolvePath(relative, node.Location);
+        if (value is string relative && field.GetCustomAttribute<FilePathAttribute>() is { } filePath)
+            value = filePath.Scheme is { } scheme && relative.StartsWith(scheme + ":", StringComparison.Ordinal)
+                ? $"{scheme}:{ResolvePath(relative[(scheme.Length + 1)..], node.Location)}"
+                : ResolvePath(relative, node.Location);
         return value;
     }
 

@@ -74,14 +74,15 @@ public enum AttentionLengths
 /// <param name="KernelsPerLayer">Small kernels one layer launches besides its GEMMs and attention (norms, rotary, activation, residual add;
 /// Vidur profiles five), each at least the GPU's kernel_launch_us.</param>
 /// <param name="IterationOverheadUs">A further fixed cost per forward pass, serialised (0: the engine's host time is engine_cpu's).</param>
-/// <param name="Calibration">A calibration file from RealRunner's profile: its fitted GPU parameters replace the catalog's, and its tables correct the closed form inside their range.</param>
+/// <param name="Calibration">A calibration file from RealRunner's profile: its fitted GPU parameters replace the catalog's, and its tables correct the closed form inside their range;
+/// or <c>vidur:DIR</c>, a Vidur profiling folder read as one (<see cref="Calibration.VidurProfile"/>).</param>
 public sealed record CostModelConfig(
     AttentionKernel AttentionKernel = AttentionKernel.Auto,
     AttentionMode AttentionMode = AttentionMode.ClosedForm,
     [Range(1, 1 << 24)] int? SplitKvPartitionTokens = null,
     [Range(0, 1000)] int KernelsPerLayer = 5,
     [Range(0.0, 1e7)] double IterationOverheadUs = 0,
-    [Config.FilePath] string? Calibration = null,
+    [Config.FilePath(Scheme = Calibration.VidurProfile.Scheme)] string? Calibration = null,
     AttentionLengths AttentionLengths = AttentionLengths.Own,
     AttentionSplit AttentionSplit = AttentionSplit.Auto,
     bool AttentionGqaPacking = true,

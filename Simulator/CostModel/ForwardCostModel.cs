@@ -81,7 +81,7 @@ public sealed class ForwardCostModel : IStandingCosts
         };
         blocks = new AttentionBlocks(model.KvHeads, int.MaxValue, model.KvHeadBytesPerToken);
         rows = new AttentionBlocks(model.KvHeads, int.MaxValue, model.KvHeadBytesPerToken);
-        if (calibration is not null) calibrated = new CalibratedCosts(calibration, ClosedFormLayerNs);
+        if (calibration is not null) calibrated = new CalibratedCosts(calibration, ClosedFormLayerNs, PrefillAttentionNsPerLayer);
     }
 
     /// <summary>The engine whose kernel choice and host time the passes pay.</summary>
@@ -149,7 +149,7 @@ public sealed class ForwardCostModel : IStandingCosts
             }
             else if (prefillRows)
                 for (var p = entry.ContextTokens - entry.NewTokens; p < entry.ContextTokens; p++) rows.Add(p + 1);
-            else prefillNs += PrefillAttentionNsPerLayer(entry);
+            else prefillNs += CalibratedPrefillNsPerLayer(entry.NewTokens, entry.ContextTokens - entry.NewTokens);
         }
         var decodeMean = decodes == 0 ? 0 : (double)decodeSum / decodes;
         double attentionNs = 0, balancedNs = 0;
@@ -312,10 +312,10 @@ public sealed class ForwardCostModel : IStandingCosts
     /// multiply-add, n(n+1)/2 query-key pairs in the causal square and n*s against the context; each part at its
     /// measured rate (or dense_tflops without one), and never faster than reading the context's KV.
     /// </summary>
-    private double PrefillAttentionNsPerLayer(BatchEntry entry)
+    private double PrefillAttentionNsPerLayer(int newTokens, int computedTokens)
     {
-        double n = entry.NewTokens;
-        double s = entry.ContextTokens - entry.NewTokens;
+        double n = newTokens;
+        double s = computedTokens;
         var perPair = 4.0 * model.Heads * model.HeadDim;
         var causal = perPair * n * (n + 1) / 2;
         var context = perPair * n * s;
@@ -324,6 +324,13 @@ public sealed class ForwardCostModel : IStandingCosts
             ? causal / (RateCurve.TflopsAt(rates.CausalTflopsByTokens, n) * 1000) + context / (rates.ContextTflops * 1000)
             : (causal + context) / gpu.FlopsPerNs;
         return Math.Max(computeNs, contextBytes / gpu.HbmBytesPerNs);
+    }
+
+    /// <summary>The closed form's prefill attention, corrected by a calibration's prefill samples inside their range (a Vidur profile's).</summary>
+    private double CalibratedPrefillNsPerLayer(int newTokens, int computedTokens)
+    {
+        var ns = PrefillAttentionNsPerLayer(newTokens, computedTokens);
+        return calibrated?.PrefillFactor(newTokens, computedTokens) is { } factor ? ns * factor : ns;
     }
 
     private static long Round(double ns) => (long)Math.Round(ns);

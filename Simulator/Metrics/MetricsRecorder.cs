@@ -19,8 +19,10 @@ public sealed class MetricsRecorder
     private readonly bool[] decodeCapable;
 
     /// <param name="keepIterations">Keep every pass's record (for iterations.csv); without them only the aggregates the summary needs are kept.</param>
-    public MetricsRecorder(IReadOnlyList<RequestSpec> requests, IReadOnlyList<GpuRecord> gpus, bool keepIterations = true)
+    /// <param name="observer">Sees every record as it is made (the trace); null for none.</param>
+    public MetricsRecorder(IReadOnlyList<RequestSpec> requests, IReadOnlyList<GpuRecord> gpus, bool keepIterations = true, IRunObserver? observer = null)
     {
+        Observer = observer;
         KeepsIterations = keepIterations;
         Requests = requests;
         Gpus = gpus;
@@ -34,6 +36,9 @@ public sealed class MetricsRecorder
     }
 
     public IReadOnlyList<RequestSpec> Requests { get; }
+
+    /// <summary>What sees the records as they are made (the trace), or null.</summary>
+    public IRunObserver? Observer { get; }
 
     public IReadOnlyList<GpuRecord> Gpus { get; }
 
@@ -86,6 +91,7 @@ public sealed class MetricsRecorder
         FinishNs[request.Id] = nowNs;
         Preemptions[request.Id] = request.Preemptions;
         Finished++;
+        Observer?.RequestFinished(request.Id, FirstTokenNs[request.Id], nowNs);
     }
 
     public void IterationDone(int gpu, long startNs, ForwardBatch batch, IterationCost cost, int kvBlocksUsed, int waiting)
@@ -99,6 +105,7 @@ public sealed class MetricsRecorder
             kvSum += entry.ContextTokens;
             kvMax = Math.Max(kvMax, entry.ContextTokens);
         }
+        Observer?.PassEntries(gpu, startNs, batch);
         IterationDone(gpu, startNs, cost, new PassTotals(batch.Entries.Count, prefill, batch.TokenCount, kvSum, kvMax, kvBlocksUsed, waiting,
             batch.Preempted.Count, batch.IsBatchSwitch));
     }
@@ -106,10 +113,14 @@ public sealed class MetricsRecorder
     /// <summary>A pass given by its totals (a standing batch's, which has no entries to walk).</summary>
     public void IterationDone(int gpu, long startNs, IterationCost cost, in PassTotals pass)
     {
-        if (KeepsIterations)
-            iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, pass.Seqs, pass.PrefillSeqs, pass.NewTokens, pass.KvTokensSum, pass.KvTokensMax,
+        if (KeepsIterations || Observer is not null)
+        {
+            var row = new IterationRecord(gpu, startNs, cost.DurationNs, pass.Seqs, pass.PrefillSeqs, pass.NewTokens, pass.KvTokensSum, pass.KvTokensMax,
                 cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, pass.KvBlocksUsed, pass.Waiting, pass.Preempted, pass.BatchSwitch,
-                cost.HostNs));
+                cost.HostNs);
+            if (KeepsIterations) iterations.Add(row);
+            Observer?.PassDone(row);
+        }
         iterationNs.Add(cost.DurationNs);
         PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, pass.KvBlocksUsed);
         var record = Gpus[gpu];
@@ -134,11 +145,16 @@ public sealed class MetricsRecorder
     public void Idle(int gpu, long startNs, long endNs, bool waitingForKv)
     {
         if (waitingForKv) Gpus[gpu].WaitingForKvNs += endNs - startNs;
+        Observer?.Idle(gpu, startNs, endNs);
     }
 
     /// <summary>A KV copy of <paramref name="request"/> of <paramref name="bytes"/>, asked for at <paramref name="startNs"/>, landed at <paramref name="endNs"/>.</summary>
-    public void Transfer(int request, TransferKind kind, string from, string to, long bytes, long startNs, long endNs) =>
-        transfers.Add(new TransferRecord(request, TransferKinds.Name(kind), from, to, bytes, startNs, endNs));
+    public void Transfer(int request, TransferKind kind, string from, string to, long bytes, long startNs, long endNs)
+    {
+        var record = new TransferRecord(request, TransferKinds.Name(kind), from, to, bytes, startNs, endNs);
+        transfers.Add(record);
+        Observer?.Transfer(record);
+    }
 
     /// <summary>Wall-clock times of the policy decisions (measured, so not deterministic).</summary>
     public DecisionTimes Scheduling { get; } = new();
@@ -146,5 +162,9 @@ public sealed class MetricsRecorder
     /// <summary>A policy decision took <paramref name="stopwatchTicks"/>.</summary>
     public void SchedulingTook(long stopwatchTicks) => Scheduling.Add(stopwatchTicks);
 
-    public void PoolChanged(long nowNs, int node, long usedBytes) => pool.Add((nowNs, node, usedBytes));
+    public void PoolChanged(long nowNs, int node, long usedBytes)
+    {
+        pool.Add((nowNs, node, usedBytes));
+        Observer?.PoolChanged(nowNs, node, usedBytes);
+    }
 }

@@ -10,7 +10,8 @@ namespace Simulator.Output;
 
 /// <summary>
 /// Writes one run's files into a folder: requests.csv, iterations.csv, gpus.csv, links.csv,
-/// transfers.csv, kv_pool.csv, summary.csv, summary.json and config.resolved.yaml. Plotting is
+/// transfers.csv, kv_pool.csv, summary.csv, summary.json and config.resolved.yaml (and trace.json when
+/// <c>metrics.trace</c> asks for it). Plotting is
 /// separate (<see cref="Plots.FigureSet"/>).
 /// </summary>
 public static class ResultsWriter
@@ -49,6 +50,11 @@ public static class ResultsWriter
         var (config, workload, metrics, summary) = (result.Run.Config, result.Run.Workload, result.Metrics, result.Summary);
         IReadOnlyList<string> notes = metrics.KeepsIterations ? result.Notes
             : [.. result.Notes, "iterations.csv holds no rows: metrics.iteration_records is false (the summary's iteration statistics cover every pass)"];
+        if (metrics.Observer is Tracing.TraceRecorder trace)
+        {
+            Tracing.TraceWriter.Write(Path.Combine(dir, Tracing.TraceWriter.FileName), trace, config.Name, config.Policy.Name, config.Seed);
+            if (trace.LeftOut() is { } leftOut) notes = [.. notes, $"{Tracing.TraceWriter.FileName} left out {leftOut}"];
+        }
         if (notes.Count > 0) File.WriteAllLines(Path.Combine(dir, NotesFile), notes);
         File.WriteAllText(Path.Combine(dir, ResolvedConfigFile), ConfigWriter.ToYaml(config));
         WriteRequests(Path.Combine(dir, RequestsFile), metrics);

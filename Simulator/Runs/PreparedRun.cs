@@ -29,18 +29,26 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
 
     /// <summary>
     /// The config with a named calibration applied: its fitted GPU parameters replace the catalog's, and a links
-    /// table's fitted copy bandwidth and latency replace the node's PCIe (host-device copies) and NVLink (peer copies).
+    /// table's fitted copy bandwidth and latency replace the node's PCIe (host-device copies) and NVLink (peer copies), and a
+    /// measured host time per pass (a Vidur profile's CPU overheads) the engine's, where the experiment does not set it.
     /// </summary>
     public static (ExperimentConfig Config, CalibrationTables? Calibration) Calibrate(ExperimentConfig config)
     {
         if (config.CostModel.Calibration is not { } path) return (config, null);
-        var tables = CalibrationTables.Load(path);
+        var tables = CalibrationTables.Load(path, config.Model, config.Engine.BlockSizeTokens);
         var node = config.Node with { Gpu = tables.Config.Gpu.ApplyTo(config.Node.Gpu) };
         if (LinkFit.Of(tables.Links, "h2d", "d2h") is { } pcie)
             node = node with { Pcie = node.Pcie with { BandwidthGbPerS = pcie.GbPerS, LatencyUs = pcie.LatencyUs } };
         if (LinkFit.Of(tables.Links, "peer") is { } peer)
             node = node with { Nvlink = node.Nvlink with { BandwidthGbPerS = peer.GbPerS, LatencyUs = peer.LatencyUs } };
-        return (config with { Node = node }, tables);
+        var costModel = tables.Host is { } host
+            ? config.CostModel with
+            {
+                EngineCpuFixedUs = config.CostModel.EngineCpuFixedUs ?? host.FixedUs,
+                EngineCpuPerSequenceUs = config.CostModel.EngineCpuPerSequenceUs ?? host.PerSequenceUs,
+            }
+            : config.CostModel;
+        return (config with { Node = node, CostModel = costModel }, tables);
     }
 
     /// <summary>Host memory of each node given to the KV pool.</summary>

@@ -23,7 +23,8 @@ public static class SingleRun
     {
         var wall = Stopwatch.StartNew();
         var gpus = Cluster.Layout(run.Config);
-        var metrics = new MetricsRecorder(run.Requests, gpus, run.Config.Metrics.IterationRecords);
+        var trace = run.Config.Metrics.Trace is { } traceConfig ? new Tracing.TraceRecorder(traceConfig, run.Requests, gpus) : null;
+        var metrics = new MetricsRecorder(run.Requests, gpus, run.Config.Metrics.IterationRecords, trace);
         var sim = new Simulation();
         var cluster = new Cluster(sim, run, metrics, gpus, backend);
         var serving = cluster.Progress;
@@ -37,7 +38,8 @@ public static class SingleRun
             throw new InvalidOperationException(
                 $"Simulation stopped at t={sim.Now} ns with {serving.Finished} of {run.Requests.Length} requests finished: {cluster.Describe()}");
         var links = cluster.Links.ToList();
-        IReadOnlyList<string> notes = backend is null && cluster.CostModel.CalibrationReport() is { } report ? [report] : [];
+        List<string> notes = [.. run.Calibration?.Notes ?? []];
+        if (backend is null && cluster.CostModel.CalibrationReport() is { } report) notes.Add(report);
         return new RunResult(run, metrics, RunSummary.From(metrics, run.Memory.KvBlocks, links, run.HostPoolBytes), links,
             sim.ProcessedEvents, wall.Elapsed.TotalSeconds, notes);
     }

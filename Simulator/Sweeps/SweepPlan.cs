@@ -113,8 +113,13 @@ public sealed record SweepPlan(
         {
             if (!fileHashes.TryGetValue(path, out var id))
             {
+                // A Vidur profile folder is named by its CSVs' contents (an edited profile makes new runs).
+                if (Calibration.VidurProfile.FolderOf(path) is { } folder && Directory.Exists(folder))
+                    id = $"vidur:{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))}#sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+                        string.Join("\n", Directory.EnumerateFiles(folder, "*.csv").Order(StringComparer.Ordinal)
+                            .Select(f => $"{Path.GetFileName(f)}:{Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f)))}")))))[..16];
                 // A missing file is named as such: its runs fail with a clear error, and hash anew once it exists.
-                if (!File.Exists(path)) id = $"{Path.GetFileName(path)}#missing";
+                else if (!File.Exists(path)) id = $"{Path.GetFileName(path)}#missing";
                 else
                 {
                     using var stream = File.OpenRead(path);
