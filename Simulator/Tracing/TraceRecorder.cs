@@ -37,7 +37,7 @@ public sealed class TraceRecorder : IRunObserver
         Gpus = gpus;
         fromNs = Units.Ns(config.FromS);
         toNs = config.ToS is { } to ? Units.Ns(to) : long.MaxValue;
-        disaggregated = gpus.Any(g => g.Role == "decode");
+        disaggregated = gpus.Any(g => g.Role == GpuRole.Decode);
         prefillStart = Filled(requests.Count);
         pullStart = Filled(requests.Count);
         pullEnd = Filled(requests.Count);

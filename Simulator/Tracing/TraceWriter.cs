@@ -37,7 +37,7 @@ public static class TraceWriter
         metadata.Add(Meta("process_sort_index", requestsPid, 0, "sort_index", Int(trace.Nodes)));
         foreach (var g in trace.Gpus)
         {
-            metadata.Add(Meta("thread_name", g.Node + 1, g.LocalIndex + 1, "name", Str($"gpu{g.Gpu} ({g.Role})")));
+            metadata.Add(Meta("thread_name", g.Node + 1, g.LocalIndex + 1, "name", Str($"gpu{g.Gpu} ({g.RoleName})")));
             metadata.Add(Meta("thread_sort_index", g.Node + 1, g.LocalIndex + 1, "sort_index", Int(g.LocalIndex)));
         }
 
