@@ -79,11 +79,13 @@ public static class RunCommand
             {
                 ResultsWriter.Write(dir, result);
                 figures = FigureSet.Render(dir);
+                Reports.RunReport.Write(dir);
             });
             PrintSummary(result.Summary);
             foreach (var note in result.Notes) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {note}");
             AnsiConsole.MarkupLineInterpolated($"simulated {result.Events:N0} events in {result.WallSeconds:F2} s wall");
             AnsiConsole.MarkupLineInterpolated($"results: [green]{Path.GetFullPath(target)}[/]");
+            AnsiConsole.MarkupLineInterpolated($"report:  {Path.Combine(Path.GetFullPath(target), Reports.HtmlReport.File)}");
             foreach (var figure in figures.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
                 AnsiConsole.MarkupLineInterpolated($"figure:  {Path.Combine(Path.GetFullPath(target), FigureSet.Folder, Path.GetFileName(figure))}");
             return ExitCodes.Ok;
