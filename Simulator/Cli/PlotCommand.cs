@@ -16,6 +16,7 @@ public static class PlotCommand
         command.SetAction(parsed => CliApp.Guard(() =>
         {
             var folder = parsed.GetValue(dir)!.FullName;
+            Reports.HtmlReport.CheckReplaceable(folder); // before any figure is redrawn
             if (File.Exists(Path.Combine(folder, Sweeps.SweepManifest.File)))
             {
                 foreach (var figure in Sweeps.SweepResults.WriteAll(folder)) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");

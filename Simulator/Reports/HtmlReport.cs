@@ -17,6 +17,9 @@ public static class HtmlReport
 {
     public const string File = "report.html";
 
+    /// <summary>The line every page carries in its head (_head.liquid), by which a later run knows the file is its own.</summary>
+    public const string Generator = "<meta name=\"generator\" content=\"AlignedServe-Sim\">";
+
     private static readonly FluidParser Parser = new();
     private static readonly ConcurrentDictionary<string, IFluidTemplate> Parsed = new();
 
@@ -57,12 +60,24 @@ public static class HtmlReport
         return parsed.Render(context, Encoder);
     }
 
-    /// <summary>Writes report.html into <paramref name="dir"/> (atomically); returns its path.</summary>
+    /// <summary>
+    /// Writes report.html into <paramref name="dir"/> (atomically); returns its path. A report.html this tool did not write
+    /// (no <see cref="Generator"/> line) is refused, not replaced: <c>plot</c> may be pointed at a folder that holds one.
+    /// </summary>
     public static string Write(string dir, string template, object page)
     {
         var html = Render(template, page);
-        var path = Path.Combine(dir, File);
+        var path = CheckReplaceable(dir);
         ResultsFolder.WriteFileAtomically(path, tmp => System.IO.File.WriteAllText(tmp, html));
+        return path;
+    }
+
+    /// <summary>Throws (exit 2) when <paramref name="dir"/> holds a report.html this tool did not write; returns the page's path.</summary>
+    public static string CheckReplaceable(string dir)
+    {
+        var path = Path.Combine(dir, File);
+        if (System.IO.File.Exists(path) && !System.IO.File.ReadLines(path).Take(10).Contains(Generator))
+            throw new Config.ConfigException(null, "", $"refusing to replace '{path}': this tool did not write it (no generator line); nothing was changed");
         return path;
     }
 

@@ -109,6 +109,23 @@ public sealed class RunReportTests
     }
 
     [Fact]
+    public void Plot_Should_Refuse_To_Replace_A_Report_It_Did_Not_Write()
+    {
+        // Given a run's folder in which a user keeps a report.html of their own
+        using var dir = new TempDir();
+        var copy = Path.Combine(dir.Path, "copy");
+        Copy(ReportPages.Run, copy);
+        var page = Path.Combine(copy, HtmlReport.File);
+        File.WriteAllText(page, "<html><body>my notes</body></html>");
+        var figure = Path.Combine(copy, FigureSet.Folder, "latency_cdf.svg");
+        File.WriteAllText(figure, "<svg/>");
+        // When plot is pointed at it, it is refused and nothing is changed
+        Assert.Equal(ExitCodes.InvalidInput, CliApp.Start(["plot", copy]));
+        Assert.Equal("<html><body>my notes</body></html>", File.ReadAllText(page));
+        Assert.Equal("<svg/>", File.ReadAllText(figure));
+    }
+
+    [Fact]
     public void A_Metric_The_Report_Does_Not_Know_Should_Appear_Under_Its_Name()
     {
         // Given a run whose summary.csv holds a metric added after the report was written, and a note with markup in it
