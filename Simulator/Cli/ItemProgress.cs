@@ -51,7 +51,11 @@ public sealed class ItemProgress
         lock (gate)
         {
             (stageLabel, stageDone, stageTotal, stageStart) = (label, 0, total, clock.Elapsed);
-            if (stageBar is not null) stageBar.Value = stageBar.MaxValue;
+            if (stageBar is not null)
+            {
+                stageBar.Value = stageBar.MaxValue;
+                stageBar.StopTask(); // its elapsed time stays the stage's own
+            }
             if (live is not null) stageBar = live.AddTask(Markup.Escape(label), maxValue: Math.Max(1, total));
             else log.WriteLine($"{label}: {total} to do");
             if (total == 0 && stageBar is not null) stageBar.Value = 1;
@@ -67,7 +71,11 @@ public sealed class ItemProgress
             if (overallTotal > 0) overallDone++;
             if (live is not null)
             {
-                if (stageBar is not null) stageBar.Value = stageDone;
+                if (stageBar is not null)
+                {
+                    stageBar.Value = stageDone;
+                    if (stageDone >= stageTotal) stageBar.StopTask();
+                }
                 if (overallBar is not null) overallBar.Value = overallDone;
                 if (error is not null) AnsiConsole.MarkupLineInterpolated($"[red]failed[/] {item}: {error}");
                 return;

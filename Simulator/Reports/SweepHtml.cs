@@ -44,7 +44,7 @@ public static class SweepHtml
                 ? "Each cell is the mean over the point's seeds ± the 95% confidence half-width (Student's t, n - 1 degrees of freedom)."
                 : "One seed per point: no confidence intervals (repeat seeds with sweep.seeds to get them).",
             runs.Select(r => new SweepRunRow($"{r.Run.Run}", $"{r.Run.Point}", SweepReport.Describe(manifest, r.Run), SweepResults.Status(r.State),
-                $"{SweepManifest.RunsFolder}/{r.Run.Hash}/" + (r.State == RunState.Done ? HtmlReport.File : ""), r.Error ?? "")).ToList(),
+                RunHref(dir, r), r.Error ?? "")).ToList(),
             distinct.Where(r => r.State == RunState.Failed).Select(r => $"{r.Run.Hash} ({SweepReport.Describe(manifest, r.Run)}): {r.Error}").ToList(),
             ReportParts.Files(dir),
             first is null ? "" : $"The first run's ({SweepReport.Describe(manifest, first.Run)}); every run's is in runs/<hash>/{ResultsWriter.ResolvedConfigFile}.",
@@ -76,6 +76,13 @@ public static class SweepHtml
         ])).ToList();
         var numeric = header.Select((_, i) => i == 0 || i > manifest.Dimensions.Count).ToList();
         return new ReportTable("points", "Points", "", SweepResults.PointsTable, header, numeric, rows);
+    }
+
+    /// <summary>A run's page, or its folder when it has none (it failed, or an earlier version wrote it).</summary>
+    private static string RunHref(string dir, SweepResults.RunRow r)
+    {
+        var folder = $"{SweepManifest.RunsFolder}/{r.Run.Hash}/";
+        return File.Exists(Path.Combine(SweepManifest.RunDir(dir, r.Run.Hash), HtmlReport.File)) ? folder + HtmlReport.File : folder;
     }
 
     private static string CiOf(Dictionary<string, string> p, string metric) =>
