@@ -77,6 +77,7 @@ public static class RunCommand
                     ["wall_seconds"] = result.WallSeconds,
                 });
                 FigureSet.Render(dir);
+                Simulator.Reports.RunReport.Write(dir);
             });
             return (result, backend!.EmulatedPeerCopies);
         }

@@ -88,6 +88,7 @@ public static class Validator
             Directory.CreateDirectory(simulatedDir);
             ResultsWriter.Write(simulatedDir, simulated);
             FigureSet.Render(simulatedDir);
+            Simulator.Reports.RunReport.Write(simulatedDir);
 
             var pairs = BatchReplay.Run(deviceDir, prepared.Config, calibration, heldOut);
             BatchReplay.Write(Path.Combine(dir, PairedFile), pairs);

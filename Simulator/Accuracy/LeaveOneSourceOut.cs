@@ -20,7 +20,8 @@ public static class LeaveOneSourceOut
         return (cut > 0 ? s[..cut] : s).Trim();
     }
 
-    public static IReadOnlyList<LosoResult> Run(IReadOnlyList<ReferenceRow> rows, Func<string, GpuSpec> gpuOf)
+    /// <summary>Fits without each publication in turn and prices its rows; <paramref name="done"/> hears each publication when its fit is done.</summary>
+    public static IReadOnlyList<LosoResult> Run(IReadOnlyList<ReferenceRow> rows, Func<string, GpuSpec> gpuOf, Action<string>? done = null)
     {
         var results = new List<LosoResult>();
         foreach (var source in rows.Select(SourceOf).Distinct().Order(StringComparer.Ordinal))
@@ -37,6 +38,7 @@ public static class LeaveOneSourceOut
                     : null;
                 results.Add(new LosoResult(row, source, predicted));
             }
+            done?.Invoke(source);
         }
         return results;
     }

@@ -40,11 +40,7 @@ public static class AccuracyCommand
             IReadOnlyList<string> figures = [];
             IReadOnlyList<FittedRates> fitted = [];
             IReadOnlyList<LosoResult> loso = [];
-            if (parsed.GetValue(fit))
-            {
-                fitted = KernelFit.Fit(rows, gpus.Get);
-                loso = LeaveOneSourceOut.Run(rows, gpus.Get);
-            }
+            if (parsed.GetValue(fit)) (fitted, loso) = Fit(rows, gpus.Get);
             ResultsFolder.WriteAtomically(target, dir =>
             {
                 ResultsTarget.Mark(dir);
@@ -59,6 +55,23 @@ public static class AccuracyCommand
         }));
         return command;
     }
+
+    /// <summary>The in-sample fit, then one fit per publication left out, each an item of the progress shown.</summary>
+    private static (IReadOnlyList<FittedRates>, IReadOnlyList<LosoResult>) Fit(IReadOnlyList<ReferenceRow> rows, Func<string, GpuSpec> gpuOf) =>
+        ItemProgress.Run(progress =>
+        {
+            progress.Stage("accuracy --fit: fits (in-sample, then each publication left out)", 1 + rows.Select(LeaveOneSourceOut.SourceOf).Distinct().Count());
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var fitted = KernelFit.Fit(rows, gpuOf);
+            progress.Finished("in-sample fit", clock.Elapsed.TotalSeconds);
+            clock.Restart();
+            var loso = LeaveOneSourceOut.Run(rows, gpuOf, source =>
+            {
+                progress.Finished($"fit without {source}", clock.Elapsed.TotalSeconds);
+                clock.Restart();
+            });
+            return ((IReadOnlyList<FittedRates>)fitted, loso);
+        });
 
     private static void Print(IReadOnlyList<AccuracyGroup> groups, int unmapped, IReadOnlyList<FittedRates> fitted, IReadOnlyList<LosoResult> loso)
     {

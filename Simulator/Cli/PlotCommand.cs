@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Simulator.Cli;
 
-/// <summary><c>plot results/name</c>: re-render a run's, study's or sweep's figures (and a sweep's tables and report) from its CSVs without re-running.</summary>
+/// <summary><c>plot results/name</c>: re-render a run's, study's or sweep's figures and report.html (and a sweep's tables and report.md) from its CSVs without re-running.</summary>
 public static class PlotCommand
 {
     public static Command Build()
@@ -16,15 +16,17 @@ public static class PlotCommand
         command.SetAction(parsed => CliApp.Guard(() =>
         {
             var folder = parsed.GetValue(dir)!.FullName;
+            Reports.HtmlReport.CheckReplaceable(folder); // before any figure is redrawn
             if (File.Exists(Path.Combine(folder, Sweeps.SweepManifest.File)))
             {
                 foreach (var figure in Sweeps.SweepResults.WriteAll(folder)) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
-                AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(folder, Sweeps.SweepReport.File)}");
+                AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(folder, Sweeps.SweepReport.File)}, {Path.Combine(folder, Reports.HtmlReport.File)}");
                 return ExitCodes.Ok;
             }
             if (Study.TryPlot(folder, out var studyFigures))
             {
                 foreach (var figure in studyFigures) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
+                AnsiConsole.MarkupLineInterpolated($"report: {Path.Combine(folder, Reports.HtmlReport.File)}");
                 return ExitCodes.Ok;
             }
             if (!File.Exists(Path.Combine(folder, ResultsWriter.RequestsFile)))
@@ -33,6 +35,7 @@ public static class PlotCommand
                 return ExitCodes.InvalidInput;
             }
             foreach (var figure in FigureSet.Render(folder)) AnsiConsole.MarkupLineInterpolated($"figure: {figure}");
+            AnsiConsole.MarkupLineInterpolated($"report: {Reports.RunReport.Write(folder)}");
             return ExitCodes.Ok;
         }));
         return command;

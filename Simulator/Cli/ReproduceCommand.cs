@@ -44,24 +44,34 @@ public static class ReproduceCommand
         foreach (var (file, study, _) in plans.Where(p => p.Study is not null)) Study.Check(study!, file, sets);
         var total = Stopwatch.StartNew();
         var exit = ExitCodes.Ok;
-        foreach (var (file, study, plan) in plans)
+        // Items: a study is one; a sweep is its runs not done yet (failed ones stay failed: reproduce does not retry them).
+        var items = plans.Sum(p => p.Plan is null ? 1 : p.Plan.Runs.DistinctBy(r => r.Hash)
+            .Count(r => SweepManifest.StateOf(Path.Combine(parent, p.Plan.Name), r.Hash) == RunState.Missing));
+        var interrupted = ItemProgress.Run(progress =>
         {
-            var clock = Stopwatch.StartNew();
-            AnsiConsole.MarkupLineInterpolated($"[bold]{Path.GetFileName(file)}[/]");
-            if (study is not null)
+            progress.Overall("reproduce", items);
+            foreach (var (file, study, plan) in plans)
             {
-                var name = Study.Check(study, file, sets);
-                var (target, figures) = Study.Run(study, file, sets, Path.Combine(parent, name));
-                AnsiConsole.MarkupLineInterpolated($"study {study.Value}: [green]{target}[/], {figures.Count / 2} figures");
+                var clock = Stopwatch.StartNew();
+                progress.Message(Path.GetFileName(file));
+                if (study is not null)
+                {
+                    var name = Study.Check(study, file, sets);
+                    progress.Stage($"{name}: study", 1);
+                    var (target, figures) = Study.Run(study, file, sets, Path.Combine(parent, name));
+                    progress.Finished($"study {study.Value}: {target}, {figures.Count / 2} figures", clock.Elapsed.TotalSeconds);
+                }
+                else
+                {
+                    var code = SweepCommand.Execute(plan!, Path.Combine(parent, plan!.Name), new SweepOptions(jobs), yes: true, dryRun: false, progress);
+                    if (code == ExitCodes.Interrupted) return true;
+                    if (code != ExitCodes.Ok) exit = code;
+                }
+                progress.Message($"{Path.GetFileName(file)}: {clock.Elapsed.TotalSeconds:F1} s");
             }
-            else
-            {
-                var code = SweepCommand.Execute(plan!, Path.Combine(parent, plan!.Name), new SweepOptions(jobs), yes: true, dryRun: false);
-                if (code == ExitCodes.Interrupted) return code;
-                if (code != ExitCodes.Ok) exit = code;
-            }
-            AnsiConsole.MarkupLineInterpolated($"{Path.GetFileName(file)}: {clock.Elapsed.TotalSeconds:F1} s");
-        }
+            return false;
+        });
+        if (interrupted) return ExitCodes.Interrupted;
         AnsiConsole.MarkupLineInterpolated($"reproduce: {files.Count} configs in {total.Elapsed.TotalMinutes:F1} min");
         return exit;
     }

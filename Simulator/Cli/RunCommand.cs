@@ -87,6 +87,7 @@ public static class RunCommand
             {
                 ResultsWriter.Write(dir, result);
                 figures = FigureSet.Render(dir);
+                Reports.RunReport.Write(dir);
             });
             PrintSummary(result.Summary);
             foreach (var note in result.Notes) AnsiConsole.MarkupLineInterpolated($"[yellow]warning[/]: {note}");
@@ -95,6 +96,7 @@ public static class RunCommand
             if (result.Metrics.Observer is Tracing.TraceRecorder trace)
                 AnsiConsole.MarkupLineInterpolated(
                     $"trace:   {Path.Combine(Path.GetFullPath(target), Tracing.TraceWriter.FileName)} ({trace.Events:N0} events{(trace.LeftOut() is { } left ? $"; left out {left}" : "")})");
+            AnsiConsole.MarkupLineInterpolated($"report:  {Path.Combine(Path.GetFullPath(target), Reports.HtmlReport.File)}");
             foreach (var figure in figures.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
                 AnsiConsole.MarkupLineInterpolated($"figure:  {Path.Combine(Path.GetFullPath(target), FigureSet.Folder, Path.GetFileName(figure))}");
             return ExitCodes.Ok;

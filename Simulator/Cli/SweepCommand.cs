@@ -7,7 +7,7 @@ namespace Simulator.Cli;
 
 /// <summary>
 /// <c>sweep file.yaml</c>: expand the sweep, run the runs not yet done (in parallel, resumable,
-/// optionally one shard), then write points.csv, runs.csv, figures and report.md.
+/// optionally one shard), then write points.csv, runs.csv, figures, report.md and report.html.
 /// </summary>
 public static class SweepCommand
 {
@@ -51,8 +51,11 @@ public static class SweepCommand
         },
     };
 
-    /// <summary>Runs a loaded sweep with console output; the exit code.</summary>
-    public static int Execute(SweepPlan plan, string target, SweepOptions options, bool yes, bool dryRun)
+    /// <summary>
+    /// Runs a loaded sweep with console output; the exit code. Its runs are items of <paramref name="progress"/> when given
+    /// (reproduce shows every config's runs under one display), else of a display of its own.
+    /// </summary>
+    public static int Execute(SweepPlan plan, string target, SweepOptions options, bool yes, bool dryRun, ItemProgress? progress = null)
     {
         var distinct = plan.Runs.Select(r => r.Hash).Distinct().Count();
         var seeds = plan.Spec.Seeds?.Count ?? 1;
@@ -78,10 +81,10 @@ public static class SweepCommand
         Console.CancelKeyPress += onCancel;
         try
         {
-            var outcome = RunWithProgress(plan, target, options, cancel.Token);
+            var outcome = RunWithProgress(plan, target, options, progress, cancel.Token);
             AnsiConsole.MarkupLineInterpolated(
                 $"{outcome.InShard} runs{(options.Shard is null ? "" : " in this shard")}: {outcome.AlreadyDone} already done, {outcome.Ran} run now, {outcome.Failed} failed{(outcome.FailedEarlier > 0 ? $", {outcome.FailedEarlier} failed earlier (not retried; --retry-failed runs them again)" : "")}; {outcome.Missing} of the sweep's {outcome.Runs} still missing");
-            AnsiConsole.MarkupLineInterpolated($"results: [green]{target}[/] ({SweepResults.PointsTable}, {SweepResults.RunsTable}, {SweepReport.File}, figures/)");
+            AnsiConsole.MarkupLineInterpolated($"results: [green]{target}[/] ({SweepResults.PointsTable}, {SweepResults.RunsTable}, {SweepReport.File}, {Reports.HtmlReport.File}, figures/)");
             if (!outcome.Complete)
                 AnsiConsole.MarkupLine(options.Shard is null
                     ? "the sweep is incomplete; run the same command again to finish it"
@@ -99,29 +102,14 @@ public static class SweepCommand
         }
     }
 
-    private static SweepOutcome RunWithProgress(SweepPlan plan, string target, SweepOptions options, CancellationToken cancel)
+    /// <summary>Runs the sweep, its runs counted as items of <paramref name="progress"/>, or of a display of its own when null.</summary>
+    private static SweepOutcome RunWithProgress(SweepPlan plan, string target, SweepOptions options, ItemProgress? progress, CancellationToken cancel)
     {
-        if (!AnsiConsole.Profile.Capabilities.Interactive)
-            return SweepRunner.Run(plan, target, options, p =>
-            {
-                if (p.Last is null) Console.WriteLine($"{p.ToDo} runs to do with {options.Jobs} jobs");
-                else Console.WriteLine($"[{p.Done}/{p.ToDo}] {p.Last.Describe(plan.Spec.Dimensions)}: {(p.LastError is null ? "ok" : "FAILED: " + p.LastError)} ({p.LastSeconds:F1} s)");
-            }, cancel);
-        SweepOutcome? result = null;
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var bar = ctx.AddTask("runs", maxValue: 1);
-                result = SweepRunner.Run(plan, target, options, p =>
-                {
-                    bar.MaxValue = Math.Max(1, p.ToDo);
-                    bar.Value = p.Done;
-                    bar.Description = p.Failed > 0 ? $"runs ({p.Failed} failed)" : "runs";
-                    if (p.LastError is not null) AnsiConsole.MarkupLineInterpolated($"[red]failed[/] {p.Last!.Describe(plan.Spec.Dimensions)}: {p.LastError}");
-                }, cancel);
-                bar.Value = bar.MaxValue;
-            });
-        return result!;
+        if (progress is null) return ItemProgress.Run(p => RunWithProgress(plan, target, options, p, cancel));
+        return SweepRunner.Run(plan, target, options, s =>
+        {
+            if (s.Last is null) progress.Stage($"{plan.Name}: runs ({options.Jobs} jobs)", s.ToDo);
+            else progress.Finished(s.Last.Describe(plan.Spec.Dimensions), s.LastSeconds, s.LastError);
+        }, cancel);
     }
 }

@@ -57,7 +57,7 @@ public static class ResultsTarget
         ResultsWriter.RequestsFile, ResultsWriter.IterationsFile, ResultsWriter.SummaryCsvFile, ResultsWriter.SummaryJsonFile,
         ResultsWriter.ResolvedConfigFile, ResultsWriter.GpusFile, ResultsWriter.LinksFile, ResultsWriter.TransfersFile, ResultsWriter.PoolFile,
         ResultsWriter.NotesFile, ResultsWriter.TimingFile, ResultsWriter.SchedulingHistogramFile, Studies.IterationLatencyStudy.TableFile,
-        Plots.FigureSet.Folder,
+        Plots.FigureSet.Folder, Reports.HtmlReport.File,
     ];
 
     /// <summary>

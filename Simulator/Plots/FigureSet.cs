@@ -64,7 +64,8 @@ public static class FigureSet
     {
         var (x, y) = ResultsTable.Cdf(values);
         if (x.Length == 0) return;
-        var line = plot.Add.ScatterLine(log ? x.Select(v => Math.Log10(Math.Max(v, 1e-9))).ToArray() : x, y);
+        var (drawnX, drawnY) = ResultsTable.Thin(log ? x.Select(v => Math.Log10(Math.Max(v, 1e-9))).ToArray() : x, y);
+        var line = plot.Add.ScatterLine(drawnX, drawnY);
         line.LegendText = label;
         line.Color = color;
         line.LineWidth = 2;

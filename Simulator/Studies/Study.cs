@@ -21,7 +21,7 @@ public static class Study
         _ => throw Unknown(study),
     };
 
-    /// <summary>Runs the study and writes its table, resolved config and figure into its results folder (atomically).</summary>
+    /// <summary>Runs the study and writes its table, resolved config, figure and report.html into its results folder (atomically).</summary>
     public static (string Target, IReadOnlyList<string> Figures) Run(ScalarNode study, string path, IReadOnlyList<string> sets, string? outDir)
     {
         switch (study.Value)
@@ -50,14 +50,16 @@ public static class Study
         {
             File.WriteAllText(Path.Combine(dir, ResultsWriter.ResolvedConfigFile), $"study: {study}\n" + ConfigWriter.ToYaml(config));
             figures = write(dir);
+            Reports.RunReport.Write(dir);
         });
         return (target, figures);
     }
 
-    /// <summary>Redraws a study's figures if the folder holds one; false otherwise.</summary>
+    /// <summary>Redraws a study's figures and report.html if the folder holds one; false otherwise.</summary>
     public static bool TryPlot(string dir, out IReadOnlyList<string> figures)
     {
         figures = File.Exists(Path.Combine(dir, IterationLatencyStudy.TableFile)) ? IterationLatencyFigure.Render(dir) : [];
+        if (figures.Count > 0) Reports.RunReport.Write(dir);
         return figures.Count > 0;
     }
 

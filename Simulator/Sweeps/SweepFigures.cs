@@ -135,7 +135,8 @@ public static class SweepFigures
                 ? HistogramCdf(mine.Select(r => Path.Combine(SweepManifest.RunDir(dir, r.Run.Hash), ScheduleHistogramFile)), spec.Scale)
                 : ResultsTable.Cdf(mine.SelectMany(r => Values(SweepManifest.RunDir(dir, r.Run.Hash), spec.Source!.Value)).Select(v => v * spec.Scale));
             if (x.Length == 0) continue;
-            var line = plot.Add.ScatterLine(x.Select(v => Transform(v, spec.LogX)).ToArray(), y);
+            var (drawnX, drawnY) = ResultsTable.Thin(x.Select(v => Transform(v, spec.LogX)).ToArray(), y);
+            var line = plot.Add.ScatterLine(drawnX, drawnY);
             line.LegendText = series[s];
             line.Color = palette.GetColor(s);
             line.LineWidth = 2;

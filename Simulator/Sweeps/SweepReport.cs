@@ -16,7 +16,7 @@ public static class SweepReport
     public const string SourceCopy = "sweep.source.yaml";
 
     /// <summary>Metrics always shown in the report's table of points (when present).</summary>
-    private static readonly string[] Headline =
+    internal static readonly string[] Headline =
         ["decode_throughput_tokens_per_s", "request_throughput_per_s", "ttft_s.mean", "tpot_s.p99", "iteration_time_s.p50", "preemptions"];
 
     public static void Write(string dir, SweepManifest manifest, IReadOnlyList<SweepResults.RunRow> runs, IReadOnlyList<RenderedFigure> figures)
@@ -86,47 +86,23 @@ public static class SweepReport
         ResultsFolder.WriteFileAtomically(Path.Combine(dir, File), tmp => System.IO.File.WriteAllText(tmp, md.ToString()));
     }
 
-    /// <summary>
-    /// For each bar or line figure (and panel): every series over the baseline series, as the
-    /// geometric mean over the x values both have, with the smallest and largest ratio.
-    /// </summary>
+    /// <summary>Each bar or line figure's series over its baseline (<see cref="BaselineRatios"/>) as Markdown tables.</summary>
     private static string Ratios(SweepManifest manifest, IReadOnlyList<RenderedFigure> figures, List<Dictionary<string, string>> points)
     {
         var md = new StringBuilder();
-        foreach (var f in figures.Where(f => f.Spec.Kind != FigureKind.Cdf))
+        foreach (var (f, baseline, rows) in BaselineRatios.Of(manifest, figures, points))
         {
             var spec = f.Spec;
-            var mine = points.Where(p => spec.Filters.All(w => p[w.Dimension] == w.Label) && (f.Panel is null || p[spec.Panels!] == f.Panel)).ToList();
-            var series = manifest.Dimensions.First(d => d.Name == spec.Series).Labels;
-            var baseline = spec.Baseline ?? series[0];
-            var rows = new List<string>();
-            foreach (var s in series.Where(s => s != baseline))
-            {
-                var ratios = new List<double>();
-                foreach (var p in mine.Where(p => p[spec.Series] == s))
-                {
-                    var b = mine.FirstOrDefault(q => q[spec.Series] == baseline && q[spec.X!] == p[spec.X!]);
-                    if (b is not null && TryNumber(p[spec.Metric!], out var v) && TryNumber(b[spec.Metric!], out var w) && v > 0 && w > 0)
-                        ratios.Add(v / w);
-                }
-                if (ratios.Count == 0) continue;
-                var geo = Math.Exp(ratios.Average(Math.Log));
-                rows.Add($"| {s} | {geo:F3} | {ratios.Min():F3} | {ratios.Max():F3} | {ratios.Count} |");
-            }
-            if (rows.Count == 0) continue;
             md.AppendLine($"`{spec.Metric}` of each {spec.Series} over `{baseline}` ({spec.Title ?? spec.Name}{(f.Panel is null ? "" : $", {spec.Panels} = {f.Panel}")}):").AppendLine();
             md.AppendLine($"| {spec.Series} | geometric mean | min | max | {spec.X} values |").AppendLine("|---|---:|---:|---:|---:|");
-            foreach (var row in rows) md.AppendLine(row);
+            foreach (var r in rows) md.AppendLine($"| {r.Series} | {r.GeometricMean:F3} | {r.Min:F3} | {r.Max:F3} | {r.Count} |");
             md.AppendLine();
         }
         return md.ToString();
     }
 
-    private static string Describe(SweepManifest manifest, ManifestRun run) =>
+    internal static string Describe(SweepManifest manifest, ManifestRun run) =>
         string.Join(", ", manifest.Dimensions.Select((d, i) => $"{d.Name}={run.Coordinates[i]}").Append($"seed={run.Seed}"));
 
-    private static bool TryNumber(string text, out double value) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
-
-    private static string Number(string text) => TryNumber(text, out var v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "-";
+    private static string Number(string text) => BaselineRatios.TryNumber(text, out var v) ? v.ToString("G4", CultureInfo.InvariantCulture) : "-";
 }

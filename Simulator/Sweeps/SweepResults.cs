@@ -7,7 +7,7 @@ namespace Simulator.Sweeps;
 /// <summary>
 /// Builds a sweep's tables from its run folders: runs.csv (one row per run, every metric) and
 /// points.csv (one row per point: the mean over its seeds and, when seeds repeat, the 95%
-/// confidence half-width from Student's t); then the figures and report.md. Everything is
+/// confidence half-width from Student's t); then the figures, report.md and report.html. Everything is
 /// derived from the folder (sweep.json + runs/), so <c>merge</c> and <c>plot</c> rebuild it.
 /// </summary>
 public static class SweepResults
@@ -19,7 +19,7 @@ public static class SweepResults
     /// <summary>One run's row: its manifest entry, state, error and metrics.</summary>
     public sealed record RunRow(ManifestRun Run, RunState State, string? Error, IReadOnlyDictionary<string, double> Metrics);
 
-    /// <summary>Writes runs.csv, points.csv, the figures and report.md; returns the figure files.</summary>
+    /// <summary>Writes runs.csv, points.csv, the figures, report.md and report.html; returns the figure files.</summary>
     public static IReadOnlyList<string> WriteAll(string dir)
     {
         var manifest = SweepManifest.Read(dir);
@@ -29,6 +29,7 @@ public static class SweepResults
         WritePoints(dir, manifest, runs, metrics);
         var figures = SweepFigures.RenderAll(dir);
         SweepReport.Write(dir, manifest, runs, figures);
+        Reports.SweepHtml.Write(dir, manifest, runs, figures);
         return figures.SelectMany(f => f.Files).ToList();
     }
 

@@ -148,6 +148,7 @@ public static class SweepRunner
         {
             ResultsWriter.Write(d, result);
             File.WriteAllText(Path.Combine(d, SweepManifest.PointFile), point);
+            Reports.RunReport.Write(d); // without figures: a sweep's runs skip them; `plot` on the folder draws them
         });
         return null;
     }
