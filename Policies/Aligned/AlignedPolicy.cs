@@ -11,8 +11,10 @@ namespace Policies.Aligned;
 /// Batch-level scheduling keeps a candidate batch buffer (the next batch, its KV staged while the
 /// current batch runs) and a candidate requests buffer (pool requests of nearby length that
 /// join as members finish); the switch happens once the running batch has shrunk below a
-/// threshold, and the passes where two batches coexist are flagged. A starvation guard forces
-/// long-waiting requests into the next Batch. Every part is an option (<see cref="AlignedOptions"/>).
+/// threshold; the pass that brings the new batch in is the switch as the paper counts it, and the passes where two
+/// batches coexist are flagged apart. The starvation guard (on by default) bounds the pool wait: a request pooled
+/// longer than the bound joins the running batch, oldest first, as soon as it fits under b_max, and goes first into
+/// the next batch otherwise. Every part is an option (<see cref="AlignedOptions"/>).
 /// A decode GPU out of blocks swaps its latest request back to the pool (option: recompute).
 /// Simplified: each decode GPU draws from the share of the pool handed to it (not one shared
 /// pool); staging on the prefill GPU does not take its KV blocks.
@@ -29,7 +31,11 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private readonly List<Request> picked = [];
     private readonly HashSet<Request> chosen = new(ReferenceEqualityComparer.Instance);
     private readonly long batchTokenCap = (long)(options.BMax * context.Blocks.TotalBlocks * context.Blocks.BlockSizeTokens);
+    private readonly long guardNs = options.StarvationGuardS is { } guard ? (long)(guard * 1e9) : long.MaxValue;
     private int batchSize;
+    private long repeatUntilNs = long.MaxValue;
+    /// <summary>When the candidate batch's longest-pooled member entered the pool (the guard covers staged requests too).</summary>
+    private long candidatePooledNs = long.MaxValue;
 
     /// <summary>The last decision tried to form a candidate batch and picked nothing.</summary>
     private bool formationFoundNothing;
@@ -64,8 +70,10 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         incoming.Clear();
 
         formationFoundNothing = false;
-        if (candidate.Count == 0 && pool.Count > 0 && (options.Prefetch || SwitchDue())) formationFoundNothing = !FormCandidateBatch(nowNs);
-        if (candidate.Count > 0 && staged.Count == candidate.Count && SwitchDue()) SwitchBatches();
+        if (candidate.Count == 0 && pool.Count > 0 && (options.Prefetch || SwitchDue()) && EnoughToForm(nowNs))
+            formationFoundNothing = !FormCandidateBatch(nowNs);
+        if (candidate.Count > 0 && staged.Count == candidate.Count && (SwitchDue() || nowNs - candidatePooledNs > guardNs)) SwitchBatches();
+        AdmitStarved(nowNs);
         if (options.CandidateRequests && !SwitchDue()) RefillRunningBatch();
 
         Fcfs.ScheduleRunning(Queues, Batch, int.MaxValue, options.Preemption == Vllm.Preemption.Swap);
@@ -78,8 +86,17 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         // Requests preempted here are recomputed here, as new prompts.
         if (Queues.Waiting.Count > 0) Fcfs.AdmitWaiting(Queues, Batch, options.PrefillTokenBudget, options.MaxNumSeqs, 0, chunked: false);
         Batch.IsBatchSwitch = previousBatch.Count > 0 && Queues.Running.Count > previousBatch.Count;
+        repeatUntilNs = fifo.First is { } oldest && !Starved(oldest.Value, nowNs) ? pooled[oldest.Value].PooledNs + guardNs + 1 : long.MaxValue;
+        if (candidate.Count > 0 && nowNs - candidatePooledNs <= guardNs) repeatUntilNs = Math.Min(repeatUntilNs, candidatePooledNs + guardNs + 1);
         return Batch;
     }
+
+    /// <summary>
+    /// When the oldest pooled request, or the candidate batch, turns starved (the guard's next say). Once a pooled request is
+    /// starved and still pooled it did not fit (<see cref="AdmitStarved"/>), and starved requests join oldest first, so time
+    /// alone changes nothing more for them; a starved candidate batch switches in as soon as it is staged.
+    /// </summary>
+    public override long RepeatUntilNs => Context.Role == GpuRole.Decode ? repeatUntilNs : long.MaxValue;
 
     public override void Complete(ForwardBatch completed)
     {
@@ -125,6 +142,39 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     public override string ToString() =>
         $"aligned: pool {pool.Count}, incoming {incoming.Count}, candidate {candidate.Count} (staged {staged.Count}), running {Queues.Running.Count}, arriving {Queues.Arriving.Count}, local waiting {Queues.Waiting.Count}, batch size {batchSize}";
 
+    private bool Starved(Request request, long nowNs) => nowNs - pooled[request].PooledNs > guardNs;
+
+    /// <summary>k_min as a strict floor (<see cref="AlignedOptions.KMinStrict"/>): wait for k_min pooled requests unless one is starved.</summary>
+    private bool EnoughToForm(long nowNs) => !options.KMinStrict || pool.Count >= options.KMin || Starved(fifo.First!.Value, nowNs);
+
+    /// <summary>The KV a request counts for under b_max (<see cref="AlignedOptions.BMaxCounts"/>).</summary>
+    private long Counted(Request r) => options.BMaxCounts == BMaxCounts.WithGrowth ? r.MaxKvTokens : r.ComputedTokens + 1;
+
+    /// <summary>
+    /// Starvation guard (the candidate batch's part is in <see cref="Schedule"/>: a candidate batch whose longest-pooled member
+    /// is starved switches in as soon as it is staged): requests pooled longer than the bound join the running batch, oldest first, while its KV (running and
+    /// joining members, as b_max counts it) stays under b_max, or nothing runs, and their blocks fit. One that does not fit
+    /// stops the rest (oldest first); it is first in the next batch (<see cref="FormCandidateBatch"/>).
+    /// </summary>
+    private void AdmitStarved(long nowNs)
+    {
+        if (fifo.First is not { } head || !Starved(head.Value, nowNs)) return;
+        long tokens = 0;
+        foreach (var r in Queues.Running) tokens += Counted(r);
+        foreach (var r in Queues.Arriving) if (!candidate.Contains(r)) tokens += Counted(r);
+        var seats = Queues.Running.Count + Queues.Arriving.Count - (candidate.Count - staged.Count);
+        while (fifo.First is { } node && Starved(node.Value, nowNs))
+        {
+            var r = node.Value;
+            var length = r.ComputedTokens + 1;
+            if ((tokens > 0 && tokens + Counted(r) > batchTokenCap) || seats >= options.MaxNumSeqs || !Queues.Blocks.CanReserve(r, length)) break;
+            TakeFromPool(r);
+            Queues.Pull(r, length, Batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
+            tokens += Counted(r);
+            seats++;
+        }
+    }
+
     private bool SwitchDue() => Queues.Running.Count == 0 || Queues.Running.Count < options.SwitchThreshold * batchSize;
 
     private void AddToPool(Request request, long nowNs)
@@ -149,19 +199,19 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         bool TryPick(Request r)
         {
             var need = r.ComputedTokens + 1;
+            var counted = Counted(r);
             var blocks = Queues.Blocks.BlocksFor(need);
-            if (picked.Count >= options.MaxNumSeqs || (tokens + need > batchTokenCap && picked.Count > 0) || blocks > freeBlocks) return false;
+            if (picked.Count >= options.MaxNumSeqs || (tokens + counted > batchTokenCap && picked.Count > 0) || blocks > freeBlocks) return false;
             picked.Add(r);
-            tokens += need;
+            tokens += counted;
             freeBlocks -= blocks;
             return true;
         }
 
         // Starvation guard: requests pooled too long go first, oldest first.
-        if (options.StarvationGuardS is { } guard)
-            foreach (var r in fifo)
-                if (nowNs - pooled[r].PooledNs > guard * 1e9) { if (!TryPick(r)) break; }
-                else break;
+        foreach (var r in fifo)
+            if (Starved(r, nowNs)) { if (!TryPick(r)) break; }
+            else break;
 
         chosen.Clear();
         chosen.UnionWith(picked);
@@ -191,8 +241,10 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
                 if (!Offer(r)) break;
         }
 
+        candidatePooledNs = long.MaxValue;
         foreach (var r in picked)
         {
+            candidatePooledNs = Math.Min(candidatePooledNs, pooled[r].PooledNs);
             TakeFromPool(r);
             candidate.Add(r);
             Queues.Pull(r, r.ComputedTokens + 1, Batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
@@ -209,6 +261,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         batchSize = Queues.Running.Count;
         candidate.Clear();
         staged.Clear();
+        Batch.BringsNewBatch = true;
     }
 
     /// <summary>

@@ -39,8 +39,11 @@ public sealed class ForwardBatch
     /// </summary>
     public List<Request> SwapOuts { get; } = [];
 
-    /// <summary>True when members of two batches run together in this pass (AlignedServe's batch switch).</summary>
+    /// <summary>True when members of two batches run together in this pass (AlignedServe: the old batch's remainder beside the new one).</summary>
     public bool IsBatchSwitch { get; set; }
+
+    /// <summary>True when this pass brings a new batch in (AlignedServe's batch switch as its paper counts it).</summary>
+    public bool BringsNewBatch { get; set; }
 
     public bool IsEmpty => Entries.Count == 0;
 
@@ -61,6 +64,7 @@ public sealed class ForwardBatch
         Pulls.Clear();
         SwapOuts.Clear();
         IsBatchSwitch = false;
+        BringsNewBatch = false;
         TokenCount = 0;
     }
 }

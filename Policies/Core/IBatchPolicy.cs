@@ -52,6 +52,13 @@ public interface IBatchPolicy
     /// </summary>
     int RepeatablePasses(ForwardBatch completed);
 
+    /// <summary>
+    /// The time (the <see cref="Schedule"/> clock's) from which the policy may decide differently even if nothing else changes:
+    /// a rule that depends on time, such as AlignedServe's starvation guard. Passes vouched for by <see cref="RepeatablePasses"/>
+    /// hold only while they start before it. long.MaxValue: no such rule.
+    /// </summary>
+    long RepeatUntilNs => long.MaxValue;
+
     int WaitingCount { get; }
 
     int RunningCount { get; }

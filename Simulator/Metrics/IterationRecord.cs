@@ -1,6 +1,9 @@
 namespace Simulator.Metrics;
 
-/// <summary>One forward pass of one GPU as the metrics see it. Times in nanoseconds.</summary>
+/// <summary>
+/// One forward pass of one GPU as the metrics see it. Times in nanoseconds. <c>BatchSwitch</c>: members of two batches ran
+/// together; <c>NewBatch</c>: the pass brought a new batch in (AlignedServe's switch as the paper counts it).
+/// </summary>
 public readonly record struct IterationRecord(
     int Gpu,
     long StartNs,
@@ -18,7 +21,8 @@ public readonly record struct IterationRecord(
     int Waiting,
     int Preempted,
     bool BatchSwitch,
-    long HostNs = 0);
+    long HostNs = 0,
+    bool NewBatch = false);
 
 /// <summary>One KV copy: what moved, between which places, when it was asked for and when it landed.</summary>
 public readonly record struct TransferRecord(int Request, string Kind, string From, string To, long Bytes, long StartNs, long EndNs);

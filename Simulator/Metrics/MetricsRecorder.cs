@@ -26,10 +26,12 @@ public sealed class MetricsRecorder
         Gpus = gpus;
         decodeCapable = gpus.Select(g => g.Role != "prefill").ToArray();
         FirstTokenNs = new long[requests.Count];
+        SecondTokenNs = new long[requests.Count];
         FinishNs = new long[requests.Count];
         Preemptions = new int[requests.Count];
         TokensEmitted = new int[requests.Count];
         Array.Fill(FirstTokenNs, -1);
+        Array.Fill(SecondTokenNs, -1);
         Array.Fill(FinishNs, -1);
     }
 
@@ -38,6 +40,9 @@ public sealed class MetricsRecorder
     public IReadOnlyList<GpuRecord> Gpus { get; }
 
     public long[] FirstTokenNs { get; }
+
+    /// <summary>When each request's second token (its first decode step's) was emitted; -1 before it, or when it came in a standing batch's bulk.</summary>
+    public long[] SecondTokenNs { get; }
 
     public long[] FinishNs { get; }
 
@@ -60,9 +65,13 @@ public sealed class MetricsRecorder
     /// <summary>The most KV blocks any GPU had in use after a pass.</summary>
     public int PeakKvBlocksUsed { get; private set; }
 
-    /// <summary>Passes of decode-capable GPUs (colocated and decode roles), and how many of them were batch switches.</summary>
+    /// <summary>Passes of decode-capable GPUs (colocated and decode roles).</summary>
     public int DecodeGpuIterations { get; private set; }
 
+    /// <summary>Decode-GPU passes in which members of two batches ran together (AlignedServe's old and new batch coexisting).</summary>
+    public int DecodeGpuBatchCoexisting { get; private set; }
+
+    /// <summary>Decode-GPU passes that brought a new batch in (AlignedServe's batch switch as the paper counts it).</summary>
     public int DecodeGpuBatchSwitches { get; private set; }
 
     public IReadOnlyList<TransferRecord> Transfers => transfers;
@@ -77,8 +86,9 @@ public sealed class MetricsRecorder
     /// <summary>Records a token emitted at <paramref name="nowNs"/>; true when it was the request's last.</summary>
     public bool TokenEmitted(Request request, long nowNs)
     {
-        TokensEmitted[request.Id]++;
+        var emitted = ++TokensEmitted[request.Id];
         if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
+        else if (emitted == 2) SecondTokenNs[request.Id] = nowNs;
         if (request.Phase != RequestPhase.Finished) return false;
         if (FinishNs[request.Id] >= 0) throw new InvalidOperationException($"Request {request.Id} finished twice.");
         FinishNs[request.Id] = nowNs;
@@ -99,23 +109,28 @@ public sealed class MetricsRecorder
             kvMax = Math.Max(kvMax, entry.ContextTokens);
         }
         IterationDone(gpu, startNs, cost, batch.Entries.Count, prefill, batch.TokenCount, kvSum, kvMax, kvBlocksUsed, waiting,
-            batch.Preempted.Count, batch.IsBatchSwitch);
+            batch.Preempted.Count, batch.IsBatchSwitch, batch.BringsNewBatch);
     }
 
-    /// <summary>A pass given by its totals (a standing batch's, which has no entries to walk).</summary>
+    /// <summary>
+    /// A pass given by its totals (a standing batch's, which has no entries to walk, and brings no new batch in).
+    /// <paramref name="batchSwitch"/>: two batches coexist in it; <paramref name="newBatch"/>: it brought a new batch in.
+    /// </summary>
     public void IterationDone(int gpu, long startNs, IterationCost cost, int seqs, int prefillSeqs, int newTokens, long kvSum, int kvMax,
-        int kvBlocksUsed, int waiting, int preempted, bool batchSwitch)
+        int kvBlocksUsed, int waiting, int preempted, bool batchSwitch, bool newBatch = false)
     {
         if (KeepsIterations)
             iterations.Add(new IterationRecord(gpu, startNs, cost.DurationNs, seqs, prefillSeqs, newTokens, kvSum, kvMax,
-                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, kvBlocksUsed, waiting, preempted, batchSwitch, cost.HostNs));
+                cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, kvBlocksUsed, waiting, preempted, batchSwitch, cost.HostNs,
+                newBatch));
         iterationNs.Add(cost.DurationNs);
         PeakKvBlocksUsed = Math.Max(PeakKvBlocksUsed, kvBlocksUsed);
         var record = Gpus[gpu];
         if (decodeCapable[gpu])
         {
             DecodeGpuIterations++;
-            if (batchSwitch) DecodeGpuBatchSwitches++;
+            if (batchSwitch) DecodeGpuBatchCoexisting++;
+            if (newBatch) DecodeGpuBatchSwitches++;
         }
         record.BusyNs += cost.DurationNs;
         record.BubbleNs += cost.BubbleNs;

@@ -73,7 +73,7 @@ public sealed class GpuWorker
         {
             if (standing is { Active: true } stand)
             {
-                if (!touched && stand.CanRunNext(Blocks))
+                if (!touched && stand.CanRunNext(Blocks) && sim.Now < Policy.RepeatUntilNs)
                 {
                     // A pass of the standing batch: the policy's own decision again, without asking it (so no decision time is recorded).
                     stand.ReserveCrossings(Blocks);
