@@ -13,6 +13,16 @@ public enum PrefetchPath
     PcieDirect,
 }
 
+/// <summary>Where the candidate batch's KV waits until the switch.</summary>
+public enum CandidateBuffer
+{
+    /// <summary>In the paired prefill GPU's HBM, in its KV blocks; the switch moves it over NVLink (the paper's placement; with <c>gpu_prefetch</c>).</summary>
+    PrefillGpu,
+
+    /// <summary>In the decode GPU's own KV blocks, reserved while the running batch still runs.</summary>
+    DecodeGpu,
+}
+
 /// <summary>What <see cref="AlignedOptions.BMax"/> counts of a batch (the sources say only "a batch's KV is capped at 40% of the GPU's blocks").</summary>
 public enum BMaxCounts
 {
@@ -30,6 +40,7 @@ public enum BMaxCounts
 /// <param name="KMinStrict">Form a batch only once the pool holds k_min requests (starved requests excepted); off: k_min is the density search's target and a smaller pool forms a smaller batch.</param>
 /// <param name="PrefixAware">Form batches from the densest KV-length region of the pool; off: FCFS from the pool.</param>
 /// <param name="Prefetch">Stage the next batch's KV while the current one runs; off: fetch it when the switch is due.</param>
+/// <param name="Staging">Where the candidate batch waits: the paired prefill GPU's HBM (default; with <c>gpu_prefetch</c> only) or the decode GPU's.</param>
 /// <param name="SwitchThreshold">Switch to the candidate batch when the running batch has shrunk below this share of its starting size.</param>
 /// <param name="CandidateRequests">Refill the running batch from the pool, nearest KV length first, as members finish.</param>
 /// <param name="StarvationGuardS">A request pooled longer than this joins the running batch at the next decision where it fits under b_max (else it is first in the next batch); null: no guard.</param>
@@ -42,6 +53,7 @@ public sealed record AlignedOptions(
     [Description("prefix-aware batch formation")] bool PrefixAware = true,
     [Description("stage the next batch ahead")] bool Prefetch = true,
     [Description("host-to-decode-GPU path")] PrefetchPath PrefetchPath = PrefetchPath.GpuPrefetch,
+    [Description("where the candidate batch waits")] CandidateBuffer Staging = CandidateBuffer.PrefillGpu,
     [Description("running-batch share that triggers a switch")][Range(0.0, 1.0)] double SwitchThreshold = 0.5,
     [Description("refill the running batch as members finish")] bool CandidateRequests = true,
     [Description("longest pool wait before a forced batch (s)")][Range(0.0, 1e9)] double? StarvationGuardS = 5.0,

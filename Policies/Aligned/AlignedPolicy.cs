@@ -1,4 +1,5 @@
 using Policies.Core;
+using Policies.Memory;
 
 namespace Policies.Aligned;
 
@@ -16,8 +17,9 @@ namespace Policies.Aligned;
 /// longer than the bound joins the running batch, oldest first, as soon as it fits under b_max, and goes first into
 /// the next batch otherwise. Every part is an option (<see cref="AlignedOptions"/>).
 /// A decode GPU out of blocks swaps its latest request back to the pool (option: recompute).
-/// Simplified: each decode GPU draws from the share of the pool handed to it (not one shared
-/// pool); staging on the prefill GPU does not take its KV blocks.
+/// The candidate batch waits in the paired prefill GPU's HBM by default (<see cref="CandidateBuffer"/>): its blocks are reserved
+/// there, at most what the prefill GPU has free beyond one prefill pass's budget, and the switch pulls it over NVLink into the
+/// decode GPU's blocks as they allow. Simplified: each decode GPU draws from the share of the pool handed to it (not one shared pool).
 /// </summary>
 public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context) : QueuedPolicy(context)
 {
@@ -27,6 +29,11 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private readonly List<Request> incoming = [];
     private readonly HashSet<Request> candidate = new(ReferenceEqualityComparer.Instance);
     private readonly List<Request> staged = [];
+    /// <summary>Members of the batch switched in whose KV still waits on the prefill GPU for blocks here.</summary>
+    private readonly List<Request> movingIn = [];
+    private KvBlockManager? stagingArea;
+    /// <summary>The current candidate batch's KV waits on the prefill GPU (else in this GPU's blocks).</summary>
+    private bool candidateHeld;
     private readonly HashSet<Request> previousBatch = new(ReferenceEqualityComparer.Instance);
     private readonly List<Request> picked = [];
     private readonly HashSet<Request> chosen = new(ReferenceEqualityComparer.Instance);
@@ -42,7 +49,13 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
 
     public override int WaitingCount => Queues.Waiting.Count + pool.Count + incoming.Count + Queues.SwappingOut;
 
-    public override int ArrivingCount => Queues.Arriving.Count + staged.Count;
+    public override int ArrivingCount => Queues.Arriving.Count + movingIn.Count + (candidateHeld ? candidate.Count : staged.Count);
+
+    public override void UseStagingArea(KvBlockManager prefillGpuBlocks)
+    {
+        if (options.Staging == CandidateBuffer.PrefillGpu && options.PrefetchPath == PrefetchPath.GpuPrefetch && Context.Role == GpuRole.Decode)
+            stagingArea = prefillGpuBlocks;
+    }
 
     /// <summary>Requests currently in this GPU's share of the host pool.</summary>
     public int PoolCount => pool.Count;
@@ -73,6 +86,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         if (candidate.Count == 0 && pool.Count > 0 && (options.Prefetch || SwitchDue()) && EnoughToForm(nowNs))
             formationFoundNothing = !FormCandidateBatch(nowNs);
         if (candidate.Count > 0 && staged.Count == candidate.Count && (SwitchDue() || nowNs - candidatePooledNs > guardNs)) SwitchBatches();
+        MoveIn();
         AdmitStarved(nowNs);
         if (options.CandidateRequests && !SwitchDue()) RefillRunningBatch();
 
@@ -116,14 +130,15 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     /// </summary>
     public override int RepeatablePasses(ForwardBatch completed)
     {
-        if (!Queues.RanAllRunningAsDecodes(completed) || incoming.Count > 0) return 0;
+        if (!Queues.RanAllRunningAsDecodes(completed) || incoming.Count > 0 || movingIn.Count > 0) return 0;
         if (Context.Role != GpuRole.Decode || pool.Count == 0) return int.MaxValue;
         var switchDue = SwitchDue();
-        if (candidate.Count == 0 && (options.Prefetch || switchDue) && !(formationFoundNothing && options.StarvationGuardS is null)) return 0;
+        // With the buffer on the prefill GPU, a formation that found nothing may succeed once another GPU's batch leaves it.
+        if (candidate.Count == 0 && (options.Prefetch || switchDue) && !(formationFoundNothing && options.StarvationGuardS is null && stagingArea is null))
+            return 0;
         if (candidate.Count > 0 && staged.Count == candidate.Count && switchDue) return 0;
         if (!options.CandidateRequests || switchDue) return int.MaxValue;
-        var joining = Queues.Arriving.Count - (candidate.Count - staged.Count);
-        if (Queues.Running.Count + joining >= batchSize) return int.MaxValue;
+        if (Queues.Running.Count + Joining() >= batchSize) return int.MaxValue;
         var (_, lo, hi) = RunningLengths();
         if (pool.ShortestAtLeast(lo) is not { } next) return int.MaxValue;
         return Math.Max(0, next - hi);
@@ -133,7 +148,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     {
         if (candidate.Contains(request))
         {
-            Queues.ArrivedStaged(request);
+            if (!candidateHeld) Queues.ArrivedStaged(request);
             staged.Add(request);
         }
         else Queues.KvArrived(request);
@@ -162,7 +177,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         long tokens = 0;
         foreach (var r in Queues.Running) tokens += Counted(r);
         foreach (var r in Queues.Arriving) if (!candidate.Contains(r)) tokens += Counted(r);
-        var seats = Queues.Running.Count + Queues.Arriving.Count - (candidate.Count - staged.Count);
+        var seats = Queues.Running.Count + Joining();
         while (fifo.First is { } node && Starved(node.Value, nowNs))
         {
             var r = node.Value;
@@ -193,9 +208,37 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     /// <summary>Picks the next batch from the pool and starts staging its KV; false when it picked nothing.</summary>
     private bool FormCandidateBatch(long nowNs)
     {
+        // On the prefill GPU, leave it one prefill pass's blocks for its own prompts. When nothing fits there and nothing runs
+        // or arrives here (another decode GPU's batch holds that buffer, or a request is larger than it), stage here instead.
+        candidateHeld = stagingArea is not null;
+        if (candidateHeld) Pick(nowNs, stagingArea!.FreeBlocks - stagingArea.BlocksFor(options.PrefillTokenBudget));
+        if (!candidateHeld || (picked.Count == 0 && Queues.Idle))
+        {
+            candidateHeld = false;
+            Pick(nowNs, Queues.Blocks.FreeBlocks);
+        }
+
+        candidatePooledNs = long.MaxValue;
+        foreach (var r in picked)
+        {
+            candidatePooledNs = Math.Min(candidatePooledNs, pooled[r].PooledNs);
+            TakeFromPool(r);
+            candidate.Add(r);
+            if (candidateHeld)
+            {
+                stagingArea!.Reserve(r, r.ComputedTokens + 1);
+                Batch.Pulls.Add(new KvPull(r, HoldOnPrefillGpu: true));
+            }
+            else Queues.Pull(r, r.ComputedTokens + 1, Batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
+        }
+        return picked.Count > 0;
+    }
+
+    /// <summary>Picks the next batch into <see cref="picked"/> within <paramref name="freeBlocks"/>, b_max and the seat limit.</summary>
+    private void Pick(long nowNs, int freeBlocks)
+    {
         picked.Clear();
         long tokens = 0;
-        var freeBlocks = Queues.Blocks.FreeBlocks;
         bool TryPick(Request r)
         {
             var need = r.ComputedTokens + 1;
@@ -240,16 +283,6 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
             foreach (var r in fifo)
                 if (!Offer(r)) break;
         }
-
-        candidatePooledNs = long.MaxValue;
-        foreach (var r in picked)
-        {
-            candidatePooledNs = Math.Min(candidatePooledNs, pooled[r].PooledNs);
-            TakeFromPool(r);
-            candidate.Add(r);
-            Queues.Pull(r, r.ComputedTokens + 1, Batch, options.PrefetchPath == PrefetchPath.GpuPrefetch);
-        }
-        return picked.Count > 0;
     }
 
     /// <summary>The staged candidate batch starts running beside what is left of the current one.</summary>
@@ -257,12 +290,33 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     {
         previousBatch.Clear();
         foreach (var r in Queues.Running) previousBatch.Add(r);
-        foreach (var r in staged) Queues.Run(r);
-        batchSize = Queues.Running.Count;
+        if (candidateHeld) movingIn.AddRange(staged);
+        else foreach (var r in staged) Queues.Run(r);
+        batchSize = Queues.Running.Count + movingIn.Count;
         candidate.Clear();
         staged.Clear();
         Batch.BringsNewBatch = true;
+        MoveIn();
     }
+
+    /// <summary>
+    /// The switched-in batch's KV comes over NVLink from the prefill GPU as this GPU's blocks allow, in batch order
+    /// (the drained batch's members free theirs as they finish); each joins the running batch when it lands.
+    /// </summary>
+    private void MoveIn()
+    {
+        var moved = 0;
+        foreach (var r in movingIn)
+        {
+            if (!Queues.Blocks.CanReserve(r, r.ComputedTokens + 1)) break;
+            Queues.Pull(r, r.ComputedTokens + 1, Batch);
+            moved++;
+        }
+        movingIn.RemoveRange(0, moved);
+    }
+
+    /// <summary>Requests on their way into the running batch (pulled, or switched in and still on the prefill GPU); not the candidate batch.</summary>
+    private int Joining() => Queues.Arriving.Count + movingIn.Count - (candidateHeld ? 0 : candidate.Count - staged.Count);
 
     /// <summary>
     /// Candidate requests buffer: as members finish, pull pool requests whose KV length lies within
@@ -274,7 +328,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         if (Queues.Running.Count == 0 || pool.Count == 0) return;
         var (sum, lo, hi) = RunningLengths();
         var mean = (int)(sum / Queues.Running.Count);
-        var joining = Queues.Arriving.Count - (candidate.Count - staged.Count);
+        var joining = Joining();
         while (Queues.Running.Count + joining < batchSize && pool.Count > 0)
         {
             var r = pool.Nearest(mean)!;

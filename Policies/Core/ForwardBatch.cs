@@ -13,9 +13,11 @@ public readonly record struct BatchEntry(Request Request, int NewTokens, int Con
 /// <summary>
 /// A KV copy into this GPU the policy asks for. From host memory it goes over this GPU's PCIe
 /// link, or, when <see cref="StageOnPrefillGpu"/>, over the paired prefill GPU's PCIe link and
-/// then NVLink (AlignedServe's GPU-prefetch-for-GPU path).
+/// then NVLink (AlignedServe's GPU-prefetch-for-GPU path). With <see cref="HoldOnPrefillGpu"/> the copy stops
+/// in the paired prefill GPU's HBM, in blocks the policy reserved there (AlignedServe's candidate batch buffer);
+/// the policy pulls it on over NVLink later.
 /// </summary>
-public readonly record struct KvPull(Request Request, bool StageOnPrefillGpu = false);
+public readonly record struct KvPull(Request Request, bool StageOnPrefillGpu = false, bool HoldOnPrefillGpu = false);
 
 /// <summary>
 /// What a policy decided for the next forward pass of one GPU. Policies reuse one instance,

@@ -59,6 +59,12 @@ public interface IBatchPolicy
     /// </summary>
     long RepeatUntilNs => long.MaxValue;
 
+    /// <summary>
+    /// The driver hands a decode GPU's policy the KV blocks of its paired prefill GPU, where it may stage KV
+    /// (<see cref="KvPull.HoldOnPrefillGpu"/>); blocks it reserves there are freed when the KV moves on. Ignored by default.
+    /// </summary>
+    void UseStagingArea(Memory.KvBlockManager prefillGpuBlocks) { }
+
     int WaitingCount { get; }
 
     int RunningCount { get; }

@@ -70,6 +70,7 @@ public sealed class Cluster
                 nodeOf[worker] = node;
             }
             PairDecodes(node);
+            foreach (var (decode, prefill) in node.PrefillOf) decode.Policy.UseStagingArea(prefill.Blocks);
             node.Entries.AddRange(node.Gpus.Where(g => g.AcceptsArrivals));
         }
         sim.Process(Arrivals());
@@ -214,6 +215,11 @@ public sealed class Cluster
         var bytes = KvBytes(request);
         var asked = sim.Now;
         var local = decode.Record.LocalIndex;
+        if (from is null && pull.HoldOnPrefillGpu && node.PrefillOf.TryGetValue(decode, out var buffer))
+        {
+            foreach (var step in HoldOnPrefillGpu(request, bytes, buffer, decode, node)) yield return step;
+            yield break;
+        }
         if (from is null && pull.StageOnPrefillGpu && node.PrefillOf.TryGetValue(decode, out var stage))
         {
             // GPU-prefetch-for-GPU: host -> paired prefill GPU over its PCIe, then NVLink to the decode GPU.
@@ -241,6 +247,22 @@ public sealed class Cluster
             from.Policy.Release(request);
             from.Wake();
         }
+        decode.Policy.KvArrived(request);
+        decode.Wake();
+    }
+
+    /// <summary>
+    /// AlignedServe's candidate batch buffer in the prefill GPU's HBM: host -> paired prefill GPU over its PCIe, into blocks the
+    /// decode GPU's policy reserved there; the KV then lives on that GPU until the policy pulls it over NVLink (freeing them).
+    /// </summary>
+    private IEnumerable<SimEvent> HoldOnPrefillGpu(Request request, long bytes, GpuWorker buffer, GpuWorker decode, Node node)
+    {
+        var asked = sim.Now;
+        yield return backend.Move(new KvMove(request, bytes, KvMoveKind.HostToGpu, null, buffer, node.Index, node.Links.HostToGpu(buffer.Record.LocalIndex)));
+        metrics.Transfer(new TransferRecord(request.Id, "host_to_gpu", node.HostName, buffer.Name, bytes, asked, sim.Now));
+        yield return node.Pool.Get(bytes);
+        metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
+        kvHome[request] = buffer;
         decode.Policy.KvArrived(request);
         decode.Wake();
     }

@@ -206,6 +206,33 @@ public sealed class AlignedPolicyTests
         if (strict) Assert.Equal(5, policy.Schedule(1_000_000_001).Pulls.Count);
     }
 
+    [Fact]
+    public void Candidate_Batch_Should_Wait_In_The_Prefill_Gpus_Blocks_Until_The_Switch()
+    {
+        // Given a decode GPU whose paired prefill GPU lends its blocks for the candidate batch buffer
+        var (policy, decodeBlocks) = Decoder(new AlignedOptions(KMin: 2, CandidateRequests: false));
+        var prefillBlocks = new KvBlockManager(100_000, 16);
+        policy.UseStagingArea(prefillBlocks);
+        foreach (var id in new[] { 0, 1 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 3));
+
+        // When the batch is formed, its KV is held on the prefill GPU: blocks there, none here
+        var formed = policy.Schedule(0);
+        Assert.All(formed.Pulls, p => Assert.True(p.HoldOnPrefillGpu));
+        Assert.Equal(2 * 7, prefillBlocks.UsedBlocks);
+        Assert.Equal(0, decodeBlocks.UsedBlocks);
+        Assert.Equal(2, policy.ArrivingCount);
+
+        // Then the switch pulls it over (blocks reserved here now; the driver frees the prefill GPU's when the copy lands)
+        foreach (var p in formed.Pulls) policy.KvArrived(p.Request);
+        var switched = policy.Schedule(0);
+        Assert.True(switched.BringsNewBatch);
+        Assert.Equal(2, switched.Pulls.Count);
+        Assert.All(switched.Pulls, p => Assert.False(p.HoldOnPrefillGpu));
+        Assert.Equal(2 * 7, decodeBlocks.UsedBlocks);
+        foreach (var p in switched.Pulls) policy.KvArrived(p.Request);
+        Assert.Equal([0, 1], policy.Schedule(0).Entries.Select(e => e.Request.Id));
+    }
+
     /// <summary>The driver's part after a pass: every entry advanced, then the policy completes the batch.</summary>
     private static void Advance(AlignedPolicy policy, ForwardBatch batch)
     {
