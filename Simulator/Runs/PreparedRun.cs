@@ -45,6 +45,7 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
         }
         if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");
         memory.CheckFits(requests, "workload");
+        config = SplitPlanner.Resolve(config, requests, memory, calibration);
         var prepared = new PreparedRun(config, requests, memory, stats, calibration);
         // The host pool must hold the largest KV it can be asked to: a prompt's (handoff) or a whole request's (swap).
         var swaps = config.Policy.Descriptor.Swaps?.Invoke(config.Policy.Options) ?? false;
