@@ -85,6 +85,6 @@ public sealed record Claim(string Id, string Statement, string Config, ClaimKind
         ClaimKind.Change => (x * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) + "%",
         ClaimKind.AtLeast or ClaimKind.AtMost => (x * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%",
         _ when Unit == "%" => (x * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%",
-        _ => x.ToString("G4", CultureInfo.InvariantCulture) + (Unit.Length > 0 ? " " + Unit : ""),
+        _ => x.ToString(Math.Abs(x) >= 1000 ? "N0" : "G4", CultureInfo.InvariantCulture) + (Unit.Length > 0 ? " " + Unit : ""),
     };
 }
