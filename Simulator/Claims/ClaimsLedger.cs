@@ -106,10 +106,11 @@ public static class ClaimsLedger
         yield return new Claim("ablation_no_prefetch", "Ablation on Azure: without prefetch -14.73% throughput", "paper-ablation (azure-conv)",
             ClaimKind.Change, -0.1473, noPrefetch, null,
             $"with prefetch the candidate batch waits in the prefill GPU's HBM and crosses NVLink at the switch; without it the batch is fetched "
-            + $"from the host pool when the switch is due, over PCIe 5.0 (about 55 GB/s per GPU). The decode GPUs wait for pulled KV "
-            + $"{P(M("batch_bubble_fraction", "aligned"))} of their time with prefetch and {P(M("batch_bubble_fraction", "no-prefetch"))} without, "
-            + $"and switches are {P(M("batch_switch_iteration_share", "aligned"))} of decode passes: how much prefetch saves follows how often a "
-            + "batch switches and how large it is. Assumptions: the switch rule (0.5 of the batch left), b_max, the starvation guard's forced switches.");
+            + $"from the host pool only when the switch is due, over PCIe 5.0 (about 55 GB/s per GPU). The decode GPUs idle for pulled KV "
+            + $"{P(M("batch_bubble_fraction", "aligned"))} of their time with prefetch and {P(M("batch_bubble_fraction", "no-prefetch"))} without: "
+            + "the old batch's remainder keeps running while the next one is fetched, so the loss is in those passes, run with a batch already "
+            + $"below half its size, most plausibly; switches are {P(M("batch_switch_iteration_share", "aligned"))} of decode passes. "
+            + "Assumptions: the switch rule (0.5 of the batch left), b_max, the starvation guard's forced switches.");
         var prefixShare = PaperResults.DecodePassShareUnder(cdf.RunDir(("workload", "azure-conv"), ("batching", "prefix-aware")), 0.030);
         var fcfsShare = PaperResults.DecodePassShareUnder(cdf.RunDir(("workload", "azure-conv"), ("batching", "fcfs-from-pool")), 0.030);
         var vllmShare = PaperResults.DecodePassShareUnder(cdf.RunDir(("workload", "azure-conv"), ("batching", "vllm-fcfs")), 0.030);
