@@ -13,9 +13,11 @@ public readonly record struct BatchEntry(Request Request, int NewTokens, int Con
 /// <summary>
 /// A KV copy into this GPU the policy asks for. From host memory it goes over this GPU's PCIe
 /// link, or, when <see cref="StageOnPrefillGpu"/>, over the paired prefill GPU's PCIe link and
-/// then NVLink (AlignedServe's GPU-prefetch-for-GPU path).
+/// then NVLink (AlignedServe's GPU-prefetch-for-GPU path). With <see cref="HoldOnPrefillGpu"/> the copy stops
+/// in the paired prefill GPU's HBM, in blocks the policy reserved there (AlignedServe's candidate batch buffer);
+/// the policy pulls it on over NVLink later.
 /// </summary>
-public readonly record struct KvPull(Request Request, bool StageOnPrefillGpu = false);
+public readonly record struct KvPull(Request Request, bool StageOnPrefillGpu = false, bool HoldOnPrefillGpu = false);
 
 /// <summary>
 /// What a policy decided for the next forward pass of one GPU. Policies reuse one instance,
@@ -39,8 +41,11 @@ public sealed class ForwardBatch
     /// </summary>
     public List<Request> SwapOuts { get; } = [];
 
-    /// <summary>True when members of two batches run together in this pass (AlignedServe's batch switch).</summary>
+    /// <summary>True when members of two batches run together in this pass (AlignedServe: the old batch's remainder beside the new one).</summary>
     public bool IsBatchSwitch { get; set; }
+
+    /// <summary>True when this pass brings a new batch in (AlignedServe's batch switch as its paper counts it).</summary>
+    public bool BringsNewBatch { get; set; }
 
     public bool IsEmpty => Entries.Count == 0;
 
@@ -61,6 +66,7 @@ public sealed class ForwardBatch
         Pulls.Clear();
         SwapOuts.Clear();
         IsBatchSwitch = false;
+        BringsNewBatch = false;
         TokenCount = 0;
     }
 }

@@ -52,6 +52,19 @@ public interface IBatchPolicy
     /// </summary>
     int RepeatablePasses(ForwardBatch completed);
 
+    /// <summary>
+    /// The time (the <see cref="Schedule"/> clock's) from which the policy may decide differently even if nothing else changes:
+    /// a rule that depends on time, such as AlignedServe's starvation guard. Passes vouched for by <see cref="RepeatablePasses"/>
+    /// hold only while they start before it. long.MaxValue: no such rule.
+    /// </summary>
+    long RepeatUntilNs => long.MaxValue;
+
+    /// <summary>
+    /// The driver hands a decode GPU's policy the KV blocks of its paired prefill GPU, where it may stage KV
+    /// (<see cref="KvPull.HoldOnPrefillGpu"/>); blocks it reserves there are freed when the KV moves on. Ignored by default.
+    /// </summary>
+    void UseStagingArea(Memory.KvBlockManager prefillGpuBlocks) { }
+
     int WaitingCount { get; }
 
     int RunningCount { get; }

@@ -7,7 +7,10 @@ using Spectre.Console;
 
 namespace Simulator.Cli;
 
-/// <summary><c>reproduce</c>: run every config under configs/paper/ (studies and sweeps) into results/&lt;name&gt;/, resuming sweeps already begun.</summary>
+/// <summary>
+/// <c>reproduce</c>: run every config under configs/paper/ (studies and sweeps) into results/&lt;name&gt;/, resuming sweeps already
+/// begun, then write the claims ledger (results/paper-claims/) from what is there.
+/// </summary>
 public static class ReproduceCommand
 {
     public static Command Build()
@@ -15,11 +18,12 @@ public static class ReproduceCommand
         var configs = new Option<DirectoryInfo?>("--configs") { Description = "Folder of paper configs (default: ./configs/paper; run from the repository root)" };
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "Parent folder of the results (default: results)" };
         var only = new Option<string[]>("--only") { Description = "Only these configs (file names without .yaml; repeatable)", Arity = ArgumentArity.ZeroOrMore };
+        var ledgerOnly = new Option<bool>("--ledger-only") { Description = "Run nothing: rewrite the claims ledger (results/paper-claims/) from the results already there" };
         var jobs = SweepCommand.JobsOption();
         var sets = CliApp.SetOption();
         var command = new Command("reproduce", "Run every paper config (configs/paper/*.yaml) and write each one's results, figures and report")
         {
-            configs, outDir, only, jobs, sets,
+            configs, outDir, only, jobs, sets, ledgerOnly,
         };
         command.SetAction(parsed => CliApp.Guard(() =>
         {
@@ -32,7 +36,9 @@ public static class ReproduceCommand
                     : $"no config named {string.Join(", ", unknown)} in '{folder}'; expected one of: {string.Join(", ", files.Select(Path.GetFileNameWithoutExtension))}");
             if (wanted.Length > 0) files = files.Where(f => wanted.Contains(Path.GetFileNameWithoutExtension(f))).ToList();
             var parent = parsed.GetValue(outDir)?.FullName ?? Path.GetFullPath("results");
-            return Run(files, parent, parsed.GetValue(jobs), parsed.GetValue(sets) ?? []);
+            if (parsed.GetValue(ledgerOnly)) return WriteLedger(parent);
+            var code = Run(files, parent, parsed.GetValue(jobs), parsed.GetValue(sets) ?? []);
+            return code == ExitCodes.Interrupted ? code : Math.Max(code, WriteLedger(parent));
         }));
         return command;
     }
@@ -74,5 +80,17 @@ public static class ReproduceCommand
         if (interrupted) return ExitCodes.Interrupted;
         AnsiConsole.MarkupLineInterpolated($"reproduce: {files.Count} configs in {total.Elapsed.TotalMinutes:F1} min");
         return exit;
+    }
+
+    /// <summary>The claims ledger from the paper results under <paramref name="parent"/>; a claim whose runs are missing reads "not run".</summary>
+    private static int WriteLedger(string parent)
+    {
+        var claims = Claims.ClaimsLedger.Build(parent);
+        var dir = Path.Combine(parent, Claims.ClaimsWriter.Folder);
+        Claims.ClaimsWriter.Write(dir, claims);
+        foreach (var group in claims.GroupBy(c => c.Verdict).OrderBy(g => g.Key))
+            AnsiConsole.MarkupLineInterpolated($"claims {Claims.ClaimsWriter.Name(group.Key)}: {group.Count()}");
+        AnsiConsole.MarkupLineInterpolated($"claims ledger: [green]{Path.Combine(dir, Claims.ClaimsWriter.MarkdownFile)}[/]");
+        return ExitCodes.Ok;
     }
 }

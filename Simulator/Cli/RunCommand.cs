@@ -114,6 +114,8 @@ public static class RunCommand
             $"{name} ({unit})", F(d.Mean * scale), F(d.P50 * scale), F(d.P90 * scale), F(d.P99 * scale));
         Row("TTFT", s.TtftS, 1, "s");
         Row("TPOT", s.TpotS, 1000, "ms");
+        Row("ITL (decoding)", s.ItlS, 1000, "ms");
+        Row("pool wait", s.PoolWaitS, 1, "s");
         Row("E2E", s.E2eS, 1, "s");
         Row("iteration", s.IterationTimeS, 1000, "ms");
         AnsiConsole.Write(table);

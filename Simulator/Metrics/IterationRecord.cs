@@ -2,7 +2,10 @@ using Policies.Core;
 
 namespace Simulator.Metrics;
 
-/// <summary>One forward pass of one GPU as the metrics see it. Times in nanoseconds.</summary>
+/// <summary>
+/// One forward pass of one GPU as the metrics see it. Times in nanoseconds. <c>BatchSwitch</c>: members of two batches ran
+/// together; <c>NewBatch</c>: the pass brought a new batch in (AlignedServe's switch as the paper counts it).
+/// </summary>
 public readonly record struct IterationRecord(
     int Gpu,
     long StartNs,
@@ -20,11 +23,13 @@ public readonly record struct IterationRecord(
     int Waiting,
     int Preempted,
     bool BatchSwitch,
-    long HostNs = 0);
+    long HostNs = 0,
+    bool NewBatch = false);
 
 /// <summary>A pass's totals as the metrics record them (a standing pass gives them without entries to walk).</summary>
+/// <remarks><see cref="BatchSwitch"/>: two batches coexist in the pass; <see cref="NewBatch"/>: it brought a new batch in (a standing batch's never does).</remarks>
 public readonly record struct PassTotals(int Seqs, int PrefillSeqs, int NewTokens, long KvTokensSum, int KvTokensMax, int KvBlocksUsed, int Waiting,
-    int Preempted, bool BatchSwitch);
+    int Preempted, bool BatchSwitch, bool NewBatch = false);
 
 /// <summary>What a KV copy was for, as transfers.csv names it.</summary>
 public enum TransferKind

@@ -28,10 +28,12 @@ public sealed class MetricsRecorder
         Gpus = gpus;
         decodeCapable = gpus.Select(g => g.Role != GpuRole.Prefill).ToArray();
         FirstTokenNs = new long[requests.Count];
+        SecondTokenNs = new long[requests.Count];
         FinishNs = new long[requests.Count];
         Preemptions = new int[requests.Count];
         TokensEmitted = new int[requests.Count];
         Array.Fill(FirstTokenNs, -1);
+        Array.Fill(SecondTokenNs, -1);
         Array.Fill(FinishNs, -1);
     }
 
@@ -43,6 +45,9 @@ public sealed class MetricsRecorder
     public IReadOnlyList<GpuRecord> Gpus { get; }
 
     public long[] FirstTokenNs { get; }
+
+    /// <summary>When each request's second token (its first decode step's) was emitted; -1 before it, or when it came in a standing batch's bulk.</summary>
+    public long[] SecondTokenNs { get; }
 
     public long[] FinishNs { get; }
 
@@ -65,9 +70,13 @@ public sealed class MetricsRecorder
     /// <summary>The most KV blocks any GPU had in use after a pass.</summary>
     public int PeakKvBlocksUsed { get; private set; }
 
-    /// <summary>Passes of decode-capable GPUs (colocated and decode roles), and how many of them were batch switches.</summary>
+    /// <summary>Passes of decode-capable GPUs (colocated and decode roles).</summary>
     public int DecodeGpuIterations { get; private set; }
 
+    /// <summary>Decode-GPU passes in which members of two batches ran together (AlignedServe's old and new batch coexisting).</summary>
+    public int DecodeGpuBatchCoexisting { get; private set; }
+
+    /// <summary>Decode-GPU passes that brought a new batch in (AlignedServe's batch switch as the paper counts it).</summary>
     public int DecodeGpuBatchSwitches { get; private set; }
 
     public IReadOnlyList<TransferRecord> Transfers => transfers;
@@ -84,8 +93,9 @@ public sealed class MetricsRecorder
     /// <summary>Records a token emitted at <paramref name="nowNs"/>, and the request's finish when it was its last.</summary>
     public void TokenEmitted(Request request, long nowNs)
     {
-        TokensEmitted[request.Id]++;
+        var emitted = ++TokensEmitted[request.Id];
         if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
+        else if (emitted == 2) SecondTokenNs[request.Id] = nowNs;
         if (request.Phase != RequestPhase.Finished) return;
         if (FinishNs[request.Id] >= 0) throw new InvalidOperationException($"Request {request.Id} finished twice.");
         FinishNs[request.Id] = nowNs;
@@ -107,17 +117,17 @@ public sealed class MetricsRecorder
         }
         Observer?.PassEntries(gpu, startNs, batch);
         IterationDone(gpu, startNs, cost, new PassTotals(batch.Entries.Count, prefill, batch.TokenCount, kvSum, kvMax, kvBlocksUsed, waiting,
-            batch.Preempted.Count, batch.IsBatchSwitch));
+            batch.Preempted.Count, batch.IsBatchSwitch, batch.BringsNewBatch));
     }
 
-    /// <summary>A pass given by its totals (a standing batch's, which has no entries to walk).</summary>
+    /// <summary>A pass given by its totals (a standing batch's, which has no entries to walk, and brings no new batch in).</summary>
     public void IterationDone(int gpu, long startNs, IterationCost cost, in PassTotals pass)
     {
         if (KeepsIterations || Observer is not null)
         {
             var row = new IterationRecord(gpu, startNs, cost.DurationNs, pass.Seqs, pass.PrefillSeqs, pass.NewTokens, pass.KvTokensSum, pass.KvTokensMax,
                 cost.DenseNs, cost.DecodeAttentionNs, cost.PrefillAttentionNs, cost.BubbleNs, pass.KvBlocksUsed, pass.Waiting, pass.Preempted, pass.BatchSwitch,
-                cost.HostNs);
+                cost.HostNs, pass.NewBatch);
             if (KeepsIterations) iterations.Add(row);
             Observer?.PassDone(row);
         }
@@ -127,7 +137,8 @@ public sealed class MetricsRecorder
         if (decodeCapable[gpu])
         {
             DecodeGpuIterations++;
-            if (pass.BatchSwitch) DecodeGpuBatchSwitches++;
+            if (pass.BatchSwitch) DecodeGpuBatchCoexisting++;
+            if (pass.NewBatch) DecodeGpuBatchSwitches++;
         }
         record.BusyNs += cost.DurationNs;
         record.BubbleNs += cost.BubbleNs;

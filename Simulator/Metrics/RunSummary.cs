@@ -43,7 +43,10 @@ public sealed record LinkUsage(int Links, double Bytes, double MeanUtilisation, 
 /// The headline metrics of a run (DESIGN section 6). Times in seconds. Bubbles are fractions of
 /// the decode-capable GPUs' time (colocated and decode roles) over the makespan: iteration-level
 /// (attention makespan beyond its balanced time), batch-level (idle while pulled KV is on its
-/// way) and request-level (idle with nothing to run).
+/// way) and request-level (idle with nothing to run). TPOT is split into its two parts
+/// (<see cref="RequestLatency"/>): the pool wait (first to second token) and the inter-token latency during
+/// decoding. Batch switches: <c>BatchSwitchIterationShare</c> counts decode passes that brought a new batch in
+/// (AlignedServe's paper), <c>BatchCoexistIterationShare</c> those in which two batches' members ran together.
 /// </summary>
 public sealed record RunSummary(
     int Requests,
@@ -56,6 +59,9 @@ public sealed record RunSummary(
     double RequestThroughputPerS,
     Distribution TtftS,
     Distribution TpotS,
+    Distribution ItlS,
+    Distribution PoolWaitS,
+    double PoolWaitMaxS,
     Distribution E2eS,
     Distribution IterationTimeS,
     double GpuBusyS,
@@ -71,6 +77,7 @@ public sealed record RunSummary(
     double HostPoolPeakGib,
     double HostPoolMeanGib,
     double BatchSwitchIterationShare,
+    double BatchCoexistIterationShare,
     IReadOnlyDictionary<string, double> BusyFractionByRole,
     IReadOnlyDictionary<string, LinkUsage> LinkUtilisation)
 {
@@ -85,6 +92,8 @@ public sealed record RunSummary(
         var ttft = new List<double>();
         var tpot = new List<double>();
         var e2e = new List<double>();
+        var itl = new List<double>();
+        var poolWait = new List<double>();
         for (var i = 0; i < specs.Count; i++)
         {
             if (metrics.FinishNs[i] < 0) continue;
@@ -94,6 +103,9 @@ public sealed record RunSummary(
             e2e.Add(Units.Seconds(metrics.FinishNs[i] - spec.ArrivalNs));
             if (spec.OutputTokens > 1)
                 tpot.Add(Units.Seconds(metrics.FinishNs[i] - metrics.FirstTokenNs[i]) / (spec.OutputTokens - 1));
+            var (wait, gap) = RequestLatency.Decoding(metrics, i, spec.OutputTokens);
+            if (!double.IsNaN(wait)) poolWait.Add(wait);
+            if (!double.IsNaN(gap)) itl.Add(gap);
         }
         var gpus = metrics.Gpus;
         var decoders = gpus.Where(g => g.Role != GpuRole.Prefill).ToList();
@@ -106,7 +118,8 @@ public sealed record RunSummary(
             makespanS,
             makespanS > 0 ? generated / makespanS : 0,
             makespanS > 0 ? metrics.Finished / makespanS : 0,
-            Distribution.Of(ttft), Distribution.Of(tpot), Distribution.Of(e2e),
+            Distribution.Of(ttft), Distribution.Of(tpot), Distribution.Of(itl), Distribution.Of(poolWait),
+            poolWait.Count == 0 ? double.NaN : poolWait.Max(), Distribution.Of(e2e),
             Distribution.OfNanoseconds(metrics.IterationNs),
             busyNs / Units.NsPerSecond,
             makespanNs > 0 ? busyNs / ((double)makespanNs * gpus.Count) : 0,
@@ -121,6 +134,7 @@ public sealed record RunSummary(
             poolPeak / Units.GiB,
             poolMean / Units.GiB,
             metrics.DecodeGpuIterations == 0 ? 0 : metrics.DecodeGpuBatchSwitches / (double)metrics.DecodeGpuIterations,
+            metrics.DecodeGpuIterations == 0 ? 0 : metrics.DecodeGpuBatchCoexisting / (double)metrics.DecodeGpuIterations,
             gpus.GroupBy(g => g.RoleName).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key,
                 g => makespanNs > 0 ? g.Sum(x => (double)x.BusyNs) / ((double)makespanNs * g.Count()) : 0),
             links.GroupBy(l => l.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g =>

@@ -89,26 +89,31 @@ public static class ResultsWriter
 
     private static void WriteRequests(string path, MetricsRecorder m)
     {
-        string[] header = ["id", "arrival_s", "prompt_tokens", "output_tokens", "first_token_s", "finish_s", "ttft_s", "tpot_s", "e2e_s", "preemptions"];
+        string[] header = ["id", "arrival_s", "prompt_tokens", "output_tokens", "first_token_s", "finish_s", "ttft_s", "tpot_s", "e2e_s", "preemptions",
+            "second_token_s", "pool_wait_s", "itl_s"];
         CsvTable.Write(path, header, m.Requests, r =>
         {
             var first = m.FirstTokenNs[r.Id];
             var finish = m.FinishNs[r.Id];
             var tpot = r.OutputTokens > 1 ? Units.Seconds(finish - first) / (r.OutputTokens - 1) : double.NaN;
+            var (poolWait, itl) = RequestLatency.Decoding(m, r.Id, r.OutputTokens);
+            var second = m.SecondTokenNs[r.Id];
             return [r.Id, Units.Seconds(r.ArrivalNs), r.PromptTokens, r.OutputTokens, Units.Seconds(first), Units.Seconds(finish),
-                Units.Seconds(first - r.ArrivalNs), tpot, Units.Seconds(finish - r.ArrivalNs), m.Preemptions[r.Id]];
+                Units.Seconds(first - r.ArrivalNs), tpot, Units.Seconds(finish - r.ArrivalNs), m.Preemptions[r.Id],
+                second < 0 ? double.NaN : Units.Seconds(second), poolWait, itl];
         });
     }
 
     private static void WriteIterations(string path, IReadOnlyList<IterationRecord> iterations)
     {
         string[] header = ["gpu", "start_s", "duration_s", "seqs", "prefill_seqs", "new_tokens", "kv_tokens_sum", "kv_tokens_max",
-            "dense_s", "decode_attention_s", "prefill_attention_s", "bubble_s", "kv_blocks_used", "waiting", "preempted", "batch_switch", "host_s"];
+            "dense_s", "decode_attention_s", "prefill_attention_s", "bubble_s", "kv_blocks_used", "waiting", "preempted", "batches_coexist", "host_s", "new_batch"];
         CsvTable.Write(path, header, iterations, it =>
         [
             it.Gpu, Units.Seconds(it.StartNs), Units.Seconds(it.DurationNs), it.Seqs, it.PrefillSeqs, it.NewTokens, it.KvTokensSum,
             it.KvTokensMax, Units.Seconds(it.DenseNs), Units.Seconds(it.DecodeAttentionNs), Units.Seconds(it.PrefillAttentionNs),
             Units.Seconds(it.BubbleNs), it.KvBlocksUsed, it.Waiting, it.Preempted, it.BatchSwitch ? 1 : 0, Units.Seconds(it.HostNs),
+            it.NewBatch ? 1 : 0,
         ]);
     }
 

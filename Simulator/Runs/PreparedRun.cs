@@ -66,6 +66,7 @@ public sealed record PreparedRun(ExperimentConfig Config, RequestSpec[] Requests
             stats = stats with { Requests = cap };
         }
         if (requests.Length == 0) throw new ConfigException(null, "workload", $"the workload has no requests ({stats.RowsRead} rows read, none selected)");
+        config = SplitPlanner.Resolve(config, requests, memory, calibration);
         var prepared = new PreparedRun(config, requests, memory, stats, calibration);
         // Every request must fit each kind of instance it may run on (the smallest in blocks fails first).
         foreach (var tp in degrees) prepared.MemoryFor(tp).CheckFits(requests, "workload");

@@ -84,6 +84,7 @@ public sealed class Cluster
                 nodeOf[worker] = node;
             }
             PairDecodes(node);
+            foreach (var (decode, prefill) in node.PrefillOf) decode.UseStagingArea(prefill.Blocks);
             node.Entries.AddRange(node.Gpus.Where(g => g.AcceptsArrivals));
         }
         sim.Process(Arrivals());
@@ -299,6 +300,11 @@ public sealed class Cluster
             throw new InvalidOperationException($"Request {request.Id} was pulled but its KV is nowhere.");
         var bytes = KvBytes(request);
         var asked = sim.Now;
+        if (from is null && pull.HoldOnPrefillGpu && node.PrefillOf.TryGetValue(decode, out var buffer))
+        {
+            foreach (var step in HoldOnPrefillGpu(request, buffer, decode, node)) yield return step;
+            yield break;
+        }
         if (from is null && pull.StageOnPrefillGpu && node.PrefillOf.TryGetValue(decode, out var stage))
         {
             // GPU-prefetch-for-GPU: host -> paired prefill GPU over its PCIe, then NVLink to the decode GPU.
@@ -323,6 +329,22 @@ public sealed class Cluster
             metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
         }
         else from.Release(request);
+        decode.KvArrived(request);
+    }
+
+    /// <summary>
+    /// AlignedServe's candidate batch buffer in the prefill GPU's HBM: host -> paired prefill GPU over its PCIe, into blocks the
+    /// decode GPU's policy reserved there; the KV then lives on that GPU until the policy pulls it over NVLink (freeing them).
+    /// </summary>
+    private IEnumerable<SimEvent> HoldOnPrefillGpu(Request request, GpuWorker buffer, GpuWorker decode, Node node)
+    {
+        var asked = sim.Now;
+        var (landed, moved) = MoveKv(request, KvMoveKind.HostToGpu, null, buffer, node);
+        yield return landed;
+        metrics.Transfer(request.Id, TransferKind.HostToGpu, node.HostName, buffer.Name, moved, asked, sim.Now);
+        yield return node.Pool.Get(KvBytes(request));
+        metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
+        kvHome[request] = buffer;
         decode.KvArrived(request);
     }
 

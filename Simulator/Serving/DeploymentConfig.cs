@@ -40,16 +40,25 @@ public enum KvHandoff
 /// (tensor parallelism); pairing and routing are by instance, as by GPU when every k is 1.
 /// </summary>
 /// <param name="HostPoolGib">Host memory for the KV pool per node; default: the node's host memory.</param>
+/// <param name="Split">
+/// The prefill:decode split of each node's GPUs: <c>"P:D"</c> (P prefill and D decode GPUs, replacing <c>gpus</c>), or <c>auto</c>:
+/// the listed prefill and decode GPUs re-split so that the workload's prefill and decode work balance (<see cref="SplitPlanner"/>;
+/// the chosen split is in config.resolved.yaml). Null: <c>gpus</c> as listed.
+/// </param>
 public sealed record DeploymentConfig(
     [Range(1, 100_000)] int Nodes = 1,
     IReadOnlyList<GpuGroup>? Gpus = null,
     Router Router = Router.LeastOutstanding,
     KvHandoff Handoff = KvHandoff.Peer,
-    [Range(0.001, 1_000_000.0)] double? HostPoolGib = null)
+    [Range(0.001, 1_000_000.0)] double? HostPoolGib = null,
+    string? Split = null)
 {
-    private IReadOnlyList<GpuGroup> Groups => Gpus ?? [new GpuGroup(GpuRole.Colocated, 1)];
+    public const string AutoSplit = "auto";
 
-    /// <summary>Roles of one node's instances, instance order: groups as listed.</summary>
+    private IReadOnlyList<GpuGroup> Groups =>
+        FixedSplit() is ({ } p, { } d) ? [new GpuGroup(GpuRole.Prefill, p), new GpuGroup(GpuRole.Decode, d)] : Gpus ?? [new GpuGroup(GpuRole.Colocated, 1)];
+
+    /// <summary>Roles of one node's instances, instance order: groups as listed (or as <see cref="Split"/> sets them).</summary>
     public IReadOnlyList<GpuRole> Roles() => Instances().Select(i => i.Role).ToList();
 
     /// <summary>One node's instances in order (groups as listed), each taking the next <see cref="InstanceShape.Tp"/> GPUs of the node.</summary>
@@ -62,10 +71,24 @@ public sealed record DeploymentConfig(
     /// <summary>The tensor-parallel degrees the instances use, smallest first.</summary>
     public IReadOnlyList<int> TpDegrees() => Groups.Select(g => g.Tp).Distinct().Order().ToList();
 
+    /// <summary>The prefill and decode GPUs a <c>"P:D"</c> split names; nulls for none, auto, or a malformed one (<see cref="Check"/> reports it).</summary>
+    public (int? Prefill, int? Decode) FixedSplit()
+    {
+        if (Split is null || Split == AutoSplit) return (null, null);
+        var parts = Split.Split(':');
+        return parts.Length == 2 && int.TryParse(parts[0], out var p) && int.TryParse(parts[1], out var d) && p >= 1 && d >= 1 ? (p, d) : (null, null);
+    }
+
     /// <summary>Problems with these roles on a node of <paramref name="gpusPerNode"/> GPUs.</summary>
     public IEnumerable<(string Field, string Problem)> Check(int gpusPerNode)
     {
+        if (Split is not null && Split != AutoSplit && FixedSplit().Prefill is null)
+            yield return ("split", $"'{Split}' is not a split; expected \"P:D\" with P and D at least 1 (e.g. \"2:6\"), or auto");
+        if (Split is not null && Gpus is { } listed && listed.Any(g => g.Tp > 1))
+            yield return ("split", "a split counts single-GPU instances; with tensor-parallel groups (tp > 1) list the groups instead");
         var roles = Roles();
+        if (Split == AutoSplit && (roles.Any(r => r == GpuRole.Colocated) || roles.Count < 2))
+            yield return ("split", "auto re-splits the listed prefill and decode GPUs: list at least two, none colocated");
         if (roles.Count == 0) yield return ("gpus", "no GPUs in any role: list at least one group, or leave gpus out for one colocated GPU");
         var gpus = GpusPerNode();
         if (gpus > gpusPerNode)

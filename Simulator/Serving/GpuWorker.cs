@@ -92,6 +92,9 @@ public sealed class GpuWorker
         Wake();
     }
 
+    /// <summary>Lends the policy another instance's KV blocks to stage requests in (AlignedServe's candidate buffers in the paired prefill GPU's HBM).</summary>
+    public void UseStagingArea(KvBlockManager area) => policy.UseStagingArea(area);
+
     /// <summary>A pulled request's KV has landed here.</summary>
     public void KvArrived(Request request)
     {
@@ -130,7 +133,7 @@ public sealed class GpuWorker
         {
             if (standing is { Active: true } stand)
             {
-                if (!touched && stand.TryNextPass(Blocks) is { } standingCost)
+                if (!touched && sim.Now < policy.RepeatUntilNs && stand.TryNextPass(Blocks) is { } standingCost)
                 {
                     // A pass of the standing batch: the policy's own decision again, without asking it (so no decision time is recorded).
                     var standingStart = sim.Now;

@@ -18,7 +18,7 @@ public static class BaselineRatios
     public static IReadOnlyList<FigureRatios> Of(SweepManifest manifest, IReadOnlyList<RenderedFigure> figures, List<Dictionary<string, string>> points)
     {
         var result = new List<FigureRatios>();
-        foreach (var f in figures.Where(f => f.Spec.Kind != FigureKind.Cdf))
+        foreach (var f in figures.Where(f => f.Spec.Kind is FigureKind.Bars or FigureKind.Lines))
         {
             var spec = f.Spec;
             var mine = points.Where(p => spec.Filters.All(w => p[w.Dimension] == w.Label) && (f.Panel is null || p[spec.Panels!] == f.Panel)).ToList();

@@ -13,6 +13,9 @@ public enum FigureKind
 
     /// <summary>Empirical CDF of a per-run quantity (<c>source</c>), one curve per <c>series</c> label, seeds pooled.</summary>
     Cdf,
+
+    /// <summary>A grid of cells, <c>x</c> labels across and <c>series</c> labels down, each the metric (or the <c>ratio</c> of two labels' metrics) at that point.</summary>
+    Heatmap,
 }
 
 /// <summary>Per-run quantities a CDF figure can draw.</summary>
@@ -47,6 +50,7 @@ public enum CdfSource
 /// <param name="Scale">Multiplies the plotted quantity (1000 turns seconds into milliseconds).</param>
 /// <param name="Marker">A vertical reference line at this x value (after scaling), for CDFs; the report gives each curve's share below it.</param>
 /// <param name="Baseline">The series label the report's ratios divide by (default: the first).</param>
+/// <param name="Ratio">For a heatmap: <c>dimension=a/b</c>, each cell the metric at label a over the metric at label b of that dimension (e.g. <c>variant=aligned/vllm</c>).</param>
 public sealed record FigureSpec(
     string Name,
     FigureKind Kind,
@@ -63,13 +67,15 @@ public sealed record FigureSpec(
     bool LogX = false,
     bool LogY = false,
     double? Marker = null,
-    string? Baseline = null) : IValidatedConfig
+    string? Baseline = null,
+    string? Ratio = null) : IValidatedConfig
 {
     public IEnumerable<(string Field, string Problem)> Validate()
     {
         if (Name.Length == 0 || Name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
             yield return ("name", $"'{Name}' is not a usable file name; use letters, digits, '-' and '_'");
-        if (Kind is FigureKind.Bars or FigureKind.Lines)
+        if (Ratio is not null && RatioParts() is null) yield return ("ratio", $"'{Ratio}': expected dimension=numerator/denominator labels, e.g. variant=aligned/vllm");
+        if (Kind is FigureKind.Bars or FigureKind.Lines or FigureKind.Heatmap)
         {
             if (X is null) yield return ("x", $"a {ConfigNames.EnumName(Kind)} figure needs x: a swept dimension");
             if (Metric is null) yield return ("metric", $"a {ConfigNames.EnumName(Kind)} figure needs metric: a points.csv column");
@@ -91,6 +97,15 @@ public sealed record FigureSpec(
         if (X is not null) yield return ("x", X);
         if (Panels is not null) yield return ("panels", Panels);
         foreach (var (d, _) in Filters) yield return ("where", d);
+        if (RatioParts() is { } ratio) yield return ("ratio", ratio.Dimension);
+    }
+
+    /// <summary>The parts of <see cref="Ratio"/>; null when absent or malformed.</summary>
+    public (string Dimension, string Of, string Over)? RatioParts()
+    {
+        if (Ratio is null || Ratio.IndexOf('=') is var eq && eq <= 0) return null;
+        var labels = Ratio[(eq + 1)..].Split('/');
+        return labels.Length == 2 && labels.All(l => l.Trim().Length > 0) ? (Ratio[..eq].Trim(), labels[0].Trim(), labels[1].Trim()) : null;
     }
 }
 

@@ -36,9 +36,13 @@ public static class SweepFigures
                         && (panel is null || coordinates[Index(manifest, spec.Panels!)] == panel);
                     var stem = panel is null ? spec.Name : $"{spec.Name}-{FileSafe(panel)}";
                     var notes = new List<string>();
-                    var plot = spec.Kind == FigureKind.Cdf
-                        ? Cdf(dir, manifest, spec, runs.Where(r => r.State == RunState.Done && Keep(r.Run.Coordinates)).ToList(), notes)
-                        : Series(manifest, spec, points.Where(p => Keep(manifest.Dimensions.Select(d => p[d.Name]).ToList())).ToList(), notes);
+                    var kept = points.Where(p => Keep(manifest.Dimensions.Select(d => p[d.Name]).ToList())).ToList();
+                    var plot = spec.Kind switch
+                    {
+                        FigureKind.Cdf => Cdf(dir, manifest, spec, runs.Where(r => r.State == RunState.Done && Keep(r.Run.Coordinates)).ToList(), notes),
+                        FigureKind.Heatmap => HeatmapFigure.Draw(spec, Labels(manifest, spec.X!), Labels(manifest, spec.Series), kept, notes),
+                        _ => Series(manifest, spec, kept, notes),
+                    };
                     if (plot is null) continue;
                     var title = spec.Title ?? spec.Name;
                     plot.Title(panel is null ? title : $"{title} ({spec.Panels} = {panel})");

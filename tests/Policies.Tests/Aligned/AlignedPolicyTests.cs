@@ -116,6 +116,128 @@ public sealed class AlignedPolicyTests
         var switched = policy.Schedule(0);
         Assert.Equal([1, 2, 3], switched.Entries.Select(e => e.Request.Id));
         Assert.True(switched.IsBatchSwitch);
+        Assert.True(switched.BringsNewBatch);
+
+        // The next pass still runs both batches' members, but brings no new batch in: the paper counts the switch once.
+        foreach (var e in switched.Entries) e.Request.Advance(e.NewTokens);
+        policy.Complete(switched);
+        var after = policy.Schedule(0);
+        Assert.True(after.IsBatchSwitch);
+        Assert.False(after.BringsNewBatch);
+    }
+
+    [Fact]
+    public void Starvation_Guard_Should_Switch_A_Starved_Candidate_In_Before_The_Running_Batch_Shrinks()
+    {
+        // Given a running batch of two long-lived requests and a staged candidate, pooled at t = 0, guard 1 s
+        var (policy, _) = Decoder(new AlignedOptions(KMin: 2, CandidateRequests: false, StarvationGuardS: 1.0));
+        foreach (var id in new[] { 0, 1 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
+        foreach (var p in policy.Schedule(0).Pulls) policy.KvArrived(p.Request);
+        var running = policy.Schedule(0);
+        foreach (var id in new[] { 2, 3 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
+        Advance(policy, running);
+        var staging = policy.Schedule(0);
+        foreach (var p in staging.Pulls) policy.KvArrived(p.Request);
+        Advance(policy, staging);
+
+        // When nothing finished: before the bound the candidate waits; the guard says when it turns starved
+        var before = policy.Schedule(1_000_000_000);
+        Assert.Equal([0, 1], before.Entries.Select(e => e.Request.Id));
+        Assert.Equal(1_000_000_001, policy.RepeatUntilNs);
+        Advance(policy, before);
+        var after = policy.Schedule(1_000_000_001);
+
+        // Then past it the candidate batch switches in beside the running one
+        Assert.Equal([0, 1, 2, 3], after.Entries.Select(e => e.Request.Id));
+        Assert.True(after.BringsNewBatch);
+    }
+
+    [Fact]
+    public void Starvation_Guard_Should_Let_A_Starved_Request_Join_The_Running_Batch_Under_B_Max()
+    {
+        // Given a batch of short requests running and a staged candidate; an outlier pooled at t = 0 outside the batch's lengths
+        var (policy, _) = Decoder(new AlignedOptions(KMin: 2, StarvationGuardS: 1.0), blocks: 10_000);
+        foreach (var id in new[] { 0, 1 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
+        foreach (var p in policy.Schedule(0).Pulls) policy.KvArrived(p.Request);
+        var running = policy.Schedule(0);
+        foreach (var id in new[] { 2, 3 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
+        Advance(policy, running);
+        var staging = policy.Schedule(0);
+        foreach (var p in staging.Pulls) policy.KvArrived(p.Request);
+        var outlier = Prefilled(4, 3000);
+        policy.EnqueuePrefilled(outlier);
+        Advance(policy, staging);
+        Assert.DoesNotContain(policy.Schedule(0).Pulls, p => p.Request == outlier);
+
+        // When its wait passes the bound, it is pulled into the running batch (3,001 + the batch's 200 under 0.4 x 160,000 tokens)
+        var late = policy.Schedule(1_000_000_001);
+
+        // Then
+        Assert.Contains(late.Pulls, p => p.Request == outlier);
+        Assert.Equal(0, policy.PoolCount);
+    }
+
+    [Fact]
+    public void B_Max_With_Growth_Should_Count_Whole_Outputs()
+    {
+        // 1,000 blocks of 16 tokens; b_max 0.1 caps a batch at 1,600 tokens: 15 requests of 101 now, but 3 of 100 + 450 - 1 at their largest.
+        var (current, _) = Decoder(new AlignedOptions(BMax: 0.1), blocks: 1000);
+        var (growth, _) = Decoder(new AlignedOptions(BMax: 0.1, BMaxCounts: BMaxCounts.WithGrowth), blocks: 1000);
+        for (var i = 0; i < 40; i++)
+        {
+            current.EnqueuePrefilled(Prefilled(i, 100, output: 450));
+            growth.EnqueuePrefilled(Prefilled(i, 100, output: 450));
+        }
+
+        Assert.Equal(15, current.Schedule(0).Pulls.Count);
+        Assert.Equal(2, growth.Schedule(0).Pulls.Count);
+    }
+
+    [Theory]
+    [InlineData(false, 5)]
+    [InlineData(true, 0)]
+    public void K_Min_Strict_Should_Wait_For_K_Min_Requests(bool strict, int pulled)
+    {
+        var (policy, _) = Decoder(new AlignedOptions(KMin: 6, KMinStrict: strict, StarvationGuardS: 1.0));
+        for (var i = 0; i < 5; i++) policy.EnqueuePrefilled(Prefilled(i, 100));
+
+        Assert.Equal(pulled, policy.Schedule(0).Pulls.Count);
+        // A starved pool forms a batch however small.
+        if (strict) Assert.Equal(5, policy.Schedule(1_000_000_001).Pulls.Count);
+    }
+
+    [Fact]
+    public void Candidate_Batch_Should_Wait_In_The_Prefill_Gpus_Blocks_Until_The_Switch()
+    {
+        // Given a decode GPU whose paired prefill GPU lends its blocks for the candidate batch buffer
+        var (policy, decodeBlocks) = Decoder(new AlignedOptions(KMin: 2, CandidateRequests: false));
+        var prefillBlocks = new KvBlockManager(100_000, 16);
+        policy.UseStagingArea(prefillBlocks);
+        foreach (var id in new[] { 0, 1 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 3));
+
+        // When the batch is formed, its KV is held on the prefill GPU: blocks there, none here
+        var formed = policy.Schedule(0);
+        Assert.All(formed.Pulls, p => Assert.True(p.HoldOnPrefillGpu));
+        Assert.Equal(2 * 7, prefillBlocks.UsedBlocks);
+        Assert.Equal(0, decodeBlocks.UsedBlocks);
+        Assert.Equal(2, policy.ArrivingCount);
+
+        // Then the switch pulls it over (blocks reserved here now; the driver frees the prefill GPU's when the copy lands)
+        foreach (var p in formed.Pulls) policy.KvArrived(p.Request);
+        var switched = policy.Schedule(0);
+        Assert.True(switched.BringsNewBatch);
+        Assert.Equal(2, switched.Pulls.Count);
+        Assert.All(switched.Pulls, p => Assert.False(p.HoldOnPrefillGpu));
+        Assert.Equal(2 * 7, decodeBlocks.UsedBlocks);
+        foreach (var p in switched.Pulls) policy.KvArrived(p.Request);
+        Assert.Equal([0, 1], policy.Schedule(0).Entries.Select(e => e.Request.Id));
+    }
+
+    /// <summary>The driver's part after a pass: every entry advanced, then the policy completes the batch.</summary>
+    private static void Advance(AlignedPolicy policy, ForwardBatch batch)
+    {
+        foreach (var e in batch.Entries) e.Request.Advance(e.NewTokens);
+        policy.Complete(batch);
     }
 
     [Fact]

@@ -28,22 +28,42 @@ public sealed class BaselinePolicyTests
     }
 
     [Fact]
-    public void Sarathi_Should_Chunk_Only_One_Prompt_And_Put_Decodes_First()
+    public void Sarathi_Should_Put_Decodes_First_Then_Continue_The_Prefill_With_Its_Whole_Prompt_Allocated()
     {
-        var policy = new SarathiPolicy(new SarathiOptions(TokenBudget: 100), new PolicyContext(new KvBlockManager(1000, 16)));
+        var blocks = new KvBlockManager(1000, 16);
+        var policy = new SarathiPolicy(new SarathiOptions(TokenBudget: 100), new PolicyContext(blocks));
         policy.Enqueue(new Request(0, 10, 20));
         Driver.Execute(policy, policy.Schedule(0));
         policy.Enqueue(new Request(1, 30, 5));
-        policy.Enqueue(new Request(2, 500, 5));
+        var chunked = new Request(2, 500, 5);
+        policy.Enqueue(chunked);
         policy.Enqueue(new Request(3, 40, 5));
 
         var first = policy.Schedule(0);
         Assert.Equal([(0, 1), (1, 30), (2, 69)], first.Entries.Select(e => (e.Request.Id, e.NewTokens)));
+        Assert.Equal(32, blocks.BlocksOf(chunked).Count); // all 500 prompt tokens, as Sarathi-Serve's can_allocate/allocate
         Driver.Execute(policy, first);
 
-        // Request 2 is still being chunked, so 3 may join only whole, and it does not fit after 2's chunk.
+        // The decodes first, then the prefill in progress with the rest of the budget; 3 waits for budget.
         var second = policy.Schedule(0);
         Assert.Equal([(0, 1), (1, 1), (2, 98)], second.Entries.Select(e => (e.Request.Id, e.NewTokens)));
+        Assert.Equal(32, blocks.BlocksOf(chunked).Count);
+    }
+
+    [Fact]
+    public void Sarathi_Should_Not_Admit_A_Prompt_Whose_Whole_Prompt_Does_Not_Fit()
+    {
+        // 40 blocks of 16 tokens, 1% watermark (0 blocks): a 700-token prompt needs 44 blocks, so it waits, chunk or no chunk.
+        var blocks = new KvBlockManager(40, 16);
+        var policy = new SarathiPolicy(new SarathiOptions(TokenBudget: 100), new PolicyContext(blocks));
+        policy.Enqueue(new Request(0, 600, 5));
+        Driver.Execute(policy, policy.Schedule(0));
+        policy.Enqueue(new Request(1, 700, 5));
+
+        var next = policy.Schedule(0);
+
+        Assert.Equal([(0, 100)], next.Entries.Select(e => (e.Request.Id, e.NewTokens)));
+        Assert.Empty(next.Preempted);
     }
 
     [Fact]

@@ -37,9 +37,11 @@ public sealed class FastReferenceEquivalenceTests(ITestOutputHelper output)
         // Colocated vLLM under load: deep decode batches, thread-block waves, preemptions; per-head and split-KV kernels.
         { "vllm colocated", ["workload.num_requests=400", "workload.arrival.rate_per_s=40"] },
         { "vllm colocated split-kv", ["workload.num_requests=300", "cost_model.attention_kernel=split_kv"] },
-        // AlignedServe disaggregated through the host pool: batch formation, prefetch, switches.
+        // AlignedServe disaggregated through the host pool: batch formation, prefetch, switches. Without the starvation guard: its
+        // rule is a clock (a switch forced 5 s after pooling), so the closed form's pass times, within 1% here, move forced switches
+        // by a pass and the runs part ways (TPOT mean 4.6% apart with it on); what this test bounds is the closed form.
         { "aligned 1P+1D", ["workload.num_requests=300", "workload.arrival.rate_per_s=20", "policy=aligned", "deployment.handoff=host_pool",
-            "deployment.gpus=[{role: prefill, count: 1}, {role: decode, count: 1}]"] },
+            "deployment.gpus=[{role: prefill, count: 1}, {role: decode, count: 1}]", "policy.starvation_guard_s=null"] },
     };
 
     [Theory]

@@ -11,27 +11,28 @@ namespace Simulator.Tests.Serving;
 /// <summary>Every combination of aligned's switches runs a small trace to completion.</summary>
 public sealed class AlignedOptionsTests
 {
-    public static TheoryData<bool, bool, bool, bool, PrefetchPath, Preemption> Combinations()
+    public static TheoryData<bool, bool, bool, bool, PrefetchPath, Preemption, CandidateBuffer> Combinations()
     {
-        var data = new TheoryData<bool, bool, bool, bool, PrefetchPath, Preemption>();
+        var data = new TheoryData<bool, bool, bool, bool, PrefetchPath, Preemption, CandidateBuffer>();
         foreach (var prefixAware in new[] { true, false })
             foreach (var prefetch in new[] { true, false })
                 foreach (var candidates in new[] { true, false })
                     foreach (var guard in new[] { true, false })
                         foreach (var path in new[] { PrefetchPath.GpuPrefetch, PrefetchPath.PcieDirect })
                             foreach (var preemption in new[] { Preemption.Swap, Preemption.Recompute })
-                                data.Add(prefixAware, prefetch, candidates, guard, path, preemption);
+                                foreach (var staging in new[] { CandidateBuffer.PrefillGpu, CandidateBuffer.DecodeGpu })
+                                    data.Add(prefixAware, prefetch, candidates, guard, path, preemption, staging);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Combinations))]
     public void Aligned_Should_Finish_A_Small_Trace_With_Any_Options(bool prefixAware, bool prefetch, bool candidates, bool guard,
-        PrefetchPath path, Preemption preemption)
+        PrefetchPath path, Preemption preemption, CandidateBuffer staging)
     {
         // Given the Mooncake fixture's three requests plus the Vidur fixture's, on a GPU small enough to preempt
         var options = new AlignedOptions(KMin: 2, PrefixAware: prefixAware, Prefetch: prefetch, CandidateRequests: candidates,
-            StarvationGuardS: guard ? 0.01 : null, PrefetchPath: path, Preemption: preemption);
+            StarvationGuardS: guard ? 0.01 : null, PrefetchPath: path, Preemption: preemption, Staging: staging);
         var config = ExperimentLoader.Load(RepoPaths.Quickstart, ["model.layers=2"]) with
         {
             Policy = new PolicyConfig("aligned", options),
