@@ -67,7 +67,7 @@ public sealed class RunReportTests
             var inDistribution = stem.Length > 0 && summary.ContainsKey($"summary.{stem}.p99");
             Assert.True(inDistribution || shown.Contains(name), $"{name} is not on the page");
         }
-        Assert.Equal(["TTFT", "TPOT", "E2E latency", "iteration time"], distributions.Select(r => r.Children[0].TextContent));
+        Assert.Equal(["TTFT", "TPOT", "inter-token latency", "pool wait", "E2E latency", "iteration time"], distributions.Select(r => r.Children[0].TextContent));
         // TTFT's P99 as the page shows it: four significant digits of summary.csv's value, in seconds or ms
         var ttft = distributions[0];
         var p99 = double.Parse(summary["summary.ttft_s.p99"], CultureInfo.InvariantCulture);
@@ -132,7 +132,7 @@ public sealed class RunReportTests
         using var dir = new TempDir();
         var copy = Path.Combine(dir.Path, "copy");
         Copy(ReportPages.Run, copy);
-        File.AppendAllText(Path.Combine(copy, ResultsWriter.SummaryCsvFile), "summary.pool_wait_s.mean,0.25\nsummary.novel_metric,1.5\n");
+        File.AppendAllText(Path.Combine(copy, ResultsWriter.SummaryCsvFile), "summary.novel_wait_s.mean,0.25\nsummary.novel_metric,1.5\n");
         File.WriteAllText(Path.Combine(copy, ResultsWriter.NotesFile), "<script>alert(1)</script> & more\n");
         // When its page is rebuilt
         RunReport.Write(copy);
@@ -140,7 +140,7 @@ public sealed class RunReportTests
         var page = ReportPages.Parse(copy);
         var rows = page.QuerySelectorAll("#metrics-all tbody tr").ToDictionary(r => r.Children[0].TextContent, r => r.Children[1].TextContent);
         Assert.Equal("1.5", rows["novel_metric"]);
-        Assert.Equal("0.25 s", rows["pool_wait_s.mean"]);
+        Assert.Equal("0.25 s", rows["novel_wait_s.mean"]);
         Assert.Empty(page.QuerySelectorAll("script"));
         Assert.Contains("<script>alert(1)</script> & more", page.QuerySelector("#notes")!.TextContent);
     }
