@@ -34,6 +34,12 @@ public enum Verdict
 
     /// <summary>The runs that test it are missing (e.g. the traces are absent).</summary>
     NotRun,
+
+    /// <summary>
+    /// Our figure's verdict changes when an input the model took from the paper's own figures is replaced by an independent
+    /// one (<see cref="Claim.Independent"/>): the claim is not tested, only restated.
+    /// </summary>
+    DependsOnPaperInput,
 }
 
 /// <summary>One quantitative claim of the paper (DESIGN section 2), the config that tests it, and our figure.</summary>
@@ -46,36 +52,47 @@ public enum Verdict
 /// <param name="Mechanism">For a claim not reproduced: the mechanism and the assumption that decide it, with the runs' numbers.</param>
 /// <param name="PaperHigh">The top of the paper's range, for a claimed range (then <paramref name="OursHigh"/> is ours).</param>
 /// <param name="Unit">Display unit of a level ("%" shows a share in percent).</param>
+/// <param name="Independent">
+/// Where <paramref name="Ours"/> rests on an input taken from the paper's own figures: our figure with that input replaced by
+/// an independent one (NaN: none). When the two verdicts differ the claim's verdict is <see cref="Verdict.DependsOnPaperInput"/>.
+/// </param>
 public sealed record Claim(string Id, string Statement, string Config, ClaimKind Kind, double Paper, double Ours, bool? Holds, string Mechanism,
-    double PaperHigh = double.NaN, double OursHigh = double.NaN, string Unit = "")
+    double PaperHigh = double.NaN, double OursHigh = double.NaN, string Unit = "", double Independent = double.NaN)
 {
-    /// <summary>Reproduced within 10%, the same direction, or contradicted (rules in <see cref="Verdict"/>).</summary>
+    /// <summary>Reproduced within 10%, the same direction, or contradicted (rules in <see cref="Verdict"/>); or resting on an input from the paper.</summary>
     public Verdict Verdict
     {
         get
         {
-            if (!double.IsFinite(Ours)) return Verdict.NotRun;
-            bool Within(double ours, double paper) => Math.Abs(ours - paper) <= 0.1 * Math.Abs(paper);
-            if (double.IsFinite(PaperHigh))
-                return Within(Ours, Paper) && Within(OursHigh, PaperHigh) ? Verdict.Reproduced
-                    : Ours > 1 ? Verdict.SameDirection : Verdict.Contradicted;
-            return Kind switch
-            {
-                ClaimKind.Gain => Within(Ours, Paper) ? Verdict.Reproduced : Ours > 1 ? Verdict.SameDirection : Verdict.Contradicted,
-                ClaimKind.Change => Within(Ours, Paper) ? Verdict.Reproduced
-                    : Math.Sign(Ours) == Math.Sign(Paper) && Math.Abs(Ours) >= 0.01 ? Verdict.SameDirection : Verdict.Contradicted,
-                ClaimKind.Level => Within(Ours, Paper) ? Verdict.Reproduced
-                    : Ours > 0 && Ours / Paper is >= 0.5 and <= 2 ? Verdict.SameDirection : Verdict.Contradicted,
-                ClaimKind.AtLeast => Ours >= Paper ? Verdict.Reproduced : Holds == true ? Verdict.SameDirection : Verdict.Contradicted,
-                ClaimKind.AtMost => Ours <= Paper ? Verdict.Reproduced : Holds == true ? Verdict.SameDirection : Verdict.Contradicted,
-                _ => Verdict.Contradicted,
-            };
+            var own = VerdictOf(Ours);
+            return double.IsFinite(Independent) && own != Verdict.NotRun && VerdictOf(Independent) != own ? Verdict.DependsOnPaperInput : own;
         }
+    }
+
+    private Verdict VerdictOf(double value)
+    {
+        if (!double.IsFinite(value)) return Verdict.NotRun;
+        bool Within(double x, double paper) => Math.Abs(x - paper) <= 0.1 * Math.Abs(paper);
+        if (double.IsFinite(PaperHigh))
+            return Within(value, Paper) && Within(OursHigh, PaperHigh) ? Verdict.Reproduced
+                : value > 1 ? Verdict.SameDirection : Verdict.Contradicted;
+        return Kind switch
+        {
+            ClaimKind.Gain => Within(value, Paper) ? Verdict.Reproduced : value > 1 ? Verdict.SameDirection : Verdict.Contradicted,
+            ClaimKind.Change => Within(value, Paper) ? Verdict.Reproduced
+                : Math.Sign(value) == Math.Sign(Paper) && Math.Abs(value) >= 0.01 ? Verdict.SameDirection : Verdict.Contradicted,
+            ClaimKind.Level => Within(value, Paper) ? Verdict.Reproduced
+                : value > 0 && value / Paper is >= 0.5 and <= 2 ? Verdict.SameDirection : Verdict.Contradicted,
+            ClaimKind.AtLeast => value >= Paper ? Verdict.Reproduced : Holds == true ? Verdict.SameDirection : Verdict.Contradicted,
+            ClaimKind.AtMost => value <= Paper ? Verdict.Reproduced : Holds == true ? Verdict.SameDirection : Verdict.Contradicted,
+            _ => Verdict.Contradicted,
+        };
     }
 
     public string PaperText => Format(Paper, PaperHigh);
 
-    public string OursText => double.IsFinite(Ours) ? Format(Ours, OursHigh) : "not run";
+    public string OursText => !double.IsFinite(Ours) ? "not run"
+        : double.IsFinite(Independent) ? $"{Format(Ours, OursHigh)} ({F(Independent)} independently)" : Format(Ours, OursHigh);
 
     private string Format(double low, double high) => double.IsFinite(high) ? $"{F(low)}-{F(high)}" : F(low);
 

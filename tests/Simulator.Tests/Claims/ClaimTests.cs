@@ -29,6 +29,18 @@ public sealed class ClaimTests
     public void A_Level_Should_Go_The_Same_Direction_Within_A_Factor_Of_Two(double paper, double ours, Verdict verdict) =>
         Assert.Equal(verdict, Of(ClaimKind.Level, paper, ours).Verdict);
 
+    [Theory]
+    [InlineData(1.30, 0.85, Verdict.DependsOnPaperInput)]
+    [InlineData(1.30, 1.31, Verdict.Reproduced)]
+    [InlineData(0.80, 0.70, Verdict.Contradicted)]
+    public void A_Claim_Resting_On_An_Input_From_The_Paper_Should_Say_So_When_An_Independent_Input_Changes_Its_Verdict(
+        double ours, double independent, Verdict verdict)
+    {
+        var claim = Of(ClaimKind.Gain, 1.35, ours) with { Independent = independent };
+        Assert.Equal(verdict, claim.Verdict);
+        Assert.Contains("independently", claim.OursText);
+    }
+
     [Fact]
     public void A_Bound_Should_Hold_Or_Keep_Its_Ordering()
     {
