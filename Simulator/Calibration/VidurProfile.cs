@@ -25,7 +25,7 @@ namespace Simulator.Calibration;
 /// process_model_outputs medians summed per batch_size and fitted to the engine's host time per pass as a fixed part plus
 /// a part per request (cost_model.engine_cpu_fixed_us and engine_cpu_per_sequence_us, unless the experiment sets them).
 /// ray_comm_time is not used (one worker).</item>
-/// <item><c>all_reduce.csv</c> is not used: this simulator has no tensor parallelism.</item>
+/// <item><c>all_reduce.csv</c> is not used: a calibration prices single-GPU instances only (tensor-parallel collectives come from the node catalog's fits).</item>
 /// </list>
 /// Times are milliseconds in Vidur's files. Rows are filtered as Vidur's own predictor filters them
 /// (vidur/execution_time_predictor/sklearn_execution_time_predictor.py); none matching is an error naming what is there.
@@ -69,7 +69,7 @@ public static class VidurProfile
         var cpu = Path.Combine(dir, CpuOverheadFile);
         var host = File.Exists(cpu) ? Host(cpu) : null;
         if (File.Exists(Path.Combine(dir, AllReduceFile)))
-            notes.Add($"{AllReduceFile} not used: this simulator runs an instance on one GPU (no tensor parallelism)");
+            notes.Add($"{AllReduceFile} not used: a calibration prices single-GPU instances only (a calibrated run with tp > 1 is refused; collectives come from the node catalog)");
         config ??= new CalibrationConfig($"Vidur profile {Path.GetFileName(Path.TrimEndingDirectorySeparator(dir))}", backend, new GpuCalibration());
         return new CalibrationTables(path ?? $"{Scheme}:{dir}", config, attention, dense, links, SpreadMeasured: false, Host: host, Notes: notes,
             Prefill: prefill);
