@@ -54,4 +54,16 @@ public sealed class SplitPlannerTests
         var error = Assert.Throws<ConfigException>(() => Prepare($"deployment.split={split}"));
         Assert.Contains("deployment.split", error.Message);
     }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("\"1:1\"")]
+    public void A_Split_Should_Be_Refused_When_The_Groups_Are_Tensor_Parallel(string split)
+    {
+        // Given prefill and decode instances of 4 GPUs each: a split counts single-GPU instances, so it cannot re-split them
+        var error = Assert.Throws<ConfigException>(() => Prepare("model=llama-3.1-70b",
+            "deployment.gpus=[{role: prefill, count: 1, tp: 4}, {role: decode, count: 1, tp: 4}]", $"deployment.split={split}"));
+        Assert.Contains("deployment.split", error.Message);
+        Assert.Contains("tp > 1", error.Message);
+    }
 }
