@@ -79,8 +79,8 @@ public sealed class ForwardCostModel : IStandingCosts
                     _ => Engine.Overlap,
                 }),
         };
-        blocks = new AttentionBlocks(model.KvHeads, int.MaxValue, model.KvHeadBytesPerToken);
-        rows = new AttentionBlocks(model.KvHeads, int.MaxValue, model.KvHeadBytesPerToken);
+        blocks = new AttentionBlocks(this.model.KvHeads, int.MaxValue, this.model.KvHeadBytesPerToken);
+        rows = new AttentionBlocks(this.model.KvHeads, int.MaxValue, this.model.KvHeadBytesPerToken);
         if (calibration is not null) calibrated = new CalibratedCosts(calibration, ClosedFormLayerNs, PrefillAttentionNsPerLayer);
     }
 

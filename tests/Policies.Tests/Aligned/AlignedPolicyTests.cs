@@ -131,13 +131,7 @@ public sealed class AlignedPolicyTests
     {
         // Given a running batch of two long-lived requests and a staged candidate, pooled at t = 0, guard 1 s
         var (policy, _) = Decoder(new AlignedOptions(KMin: 2, CandidateRequests: false, StarvationGuardS: 1.0));
-        foreach (var id in new[] { 0, 1 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
-        foreach (var p in policy.Schedule(0).Pulls) policy.KvArrived(p.Request);
-        var running = policy.Schedule(0);
-        foreach (var id in new[] { 2, 3 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
-        Advance(policy, running);
-        var staging = policy.Schedule(0);
-        foreach (var p in staging.Pulls) policy.KvArrived(p.Request);
+        var staging = RunTwoAndStageTwo(policy);
         Advance(policy, staging);
 
         // When nothing finished: before the bound the candidate waits; the guard says when it turns starved
@@ -157,13 +151,7 @@ public sealed class AlignedPolicyTests
     {
         // Given a batch of short requests running and a staged candidate; an outlier pooled at t = 0 outside the batch's lengths
         var (policy, _) = Decoder(new AlignedOptions(KMin: 2, StarvationGuardS: 1.0), blocks: 10_000);
-        foreach (var id in new[] { 0, 1 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
-        foreach (var p in policy.Schedule(0).Pulls) policy.KvArrived(p.Request);
-        var running = policy.Schedule(0);
-        foreach (var id in new[] { 2, 3 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
-        Advance(policy, running);
-        var staging = policy.Schedule(0);
-        foreach (var p in staging.Pulls) policy.KvArrived(p.Request);
+        var staging = RunTwoAndStageTwo(policy);
         var outlier = Prefilled(4, 3000);
         policy.EnqueuePrefilled(outlier);
         Advance(policy, staging);
@@ -234,6 +222,22 @@ public sealed class AlignedPolicyTests
     }
 
     /// <summary>The driver's part after a pass: every entry advanced, then the policy completes the batch.</summary>
+    /// <summary>
+    /// At t = 0: requests 0 and 1 (100 tokens, 1,000 to generate) pulled in and run one pass; 2 and 3 pooled and staged as the
+    /// candidate batch. Returns the pass that staged them (not yet completed).
+    /// </summary>
+    private static ForwardBatch RunTwoAndStageTwo(AlignedPolicy policy)
+    {
+        foreach (var id in new[] { 0, 1 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
+        foreach (var p in policy.Schedule(0).Pulls) policy.KvArrived(p.Request);
+        var running = policy.Schedule(0);
+        foreach (var id in new[] { 2, 3 }) policy.EnqueuePrefilled(Prefilled(id, 100, output: 1000));
+        Advance(policy, running);
+        var staging = policy.Schedule(0);
+        foreach (var p in staging.Pulls) policy.KvArrived(p.Request);
+        return staging;
+    }
+
     private static void Advance(AlignedPolicy policy, ForwardBatch batch)
     {
         foreach (var e in batch.Entries) e.Request.Advance(e.NewTokens);
