@@ -21,7 +21,7 @@ namespace Policies.Aligned;
 /// there, at most what the prefill GPU has free beyond one prefill pass's budget, and the switch pulls it over NVLink into the
 /// decode GPU's blocks as they allow. Simplified: each decode GPU draws from the share of the pool handed to it (not one shared pool).
 /// </summary>
-public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context) : QueuedPolicy(context)
+public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context) : QueuedPolicy(context), IRepeatableSchedule
 {
     private readonly LengthIndex pool = new();
     private readonly LinkedList<Request> fifo = new();
@@ -110,7 +110,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     /// starved and still pooled it did not fit (<see cref="AdmitStarved"/>), and starved requests join oldest first, so time
     /// alone changes nothing more for them; a starved candidate batch switches in as soon as it is staged.
     /// </summary>
-    public override long RepeatUntilNs => Context.Role == GpuRole.Decode ? repeatUntilNs : long.MaxValue;
+    public long RepeatUntilNs => Context.Role == GpuRole.Decode ? repeatUntilNs : long.MaxValue;
 
     public override void Complete(ForwardBatch completed)
     {
@@ -128,7 +128,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     /// range moves up one token per pass, so the buffer stays quiet until it reaches the shortest pooled
     /// length above it: the passes returned.
     /// </summary>
-    public override int RepeatablePasses(ForwardBatch completed)
+    public int RepeatablePasses(ForwardBatch completed)
     {
         if (!Queues.RanAllRunningAsDecodes(completed) || incoming.Count > 0 || movingIn.Count > 0) return 0;
         if (Context.Role != GpuRole.Decode || pool.Count == 0) return int.MaxValue;

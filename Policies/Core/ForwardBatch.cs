@@ -20,6 +20,12 @@ public readonly record struct BatchEntry(Request Request, int NewTokens, int Con
 public readonly record struct KvPull(Request Request, bool StageOnPrefillGpu = false, bool HoldOnPrefillGpu = false);
 
 /// <summary>
+/// A request preempted by swapping: its blocks on this GPU are already free (the decision that preempted it may reuse them), so
+/// the KV to copy out is named here: <see cref="Blocks"/>, the block ids it held, when the GPU's manager tracks ids (null otherwise).
+/// </summary>
+public readonly record struct SwapOut(Request Request, IReadOnlyList<int>? Blocks);
+
+/// <summary>
 /// What a policy decided for the next forward pass of one GPU. Policies reuse one instance,
 /// so a batch is valid until the policy's next <see cref="IBatchPolicy.Schedule"/> call.
 /// </summary>
@@ -37,9 +43,9 @@ public sealed class ForwardBatch
 
     /// <summary>
     /// Requests preempted by swapping: their blocks here are already free; the driver copies their KV
-    /// to host memory, from where the policy pulls them back in later (<see cref="Pulls"/>).
+    /// (the blocks each names) to host memory, from where the policy pulls them back in later (<see cref="Pulls"/>).
     /// </summary>
-    public List<Request> SwapOuts { get; } = [];
+    public List<SwapOut> SwapOuts { get; } = [];
 
     /// <summary>True when members of two batches run together in this pass (AlignedServe: the old batch's remainder beside the new one).</summary>
     public bool IsBatchSwitch { get; set; }

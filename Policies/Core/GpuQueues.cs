@@ -104,13 +104,15 @@ public sealed class GpuQueues(PolicyContext context)
     public void Preempt(Request victim, ForwardBatch batch, bool swap = false)
     {
         Running.RemoveAt(Running.LastIndexOf(victim));
+        // A swap's copy reads the blocks after this decision freed them: name them while they are still its.
+        var held = swap && Blocks.TracksIds ? Blocks.BlocksOf(victim).ToArray() : null;
         Blocks.Free(victim);
         batch.Preempted.Add(victim);
         if (swap)
         {
             victim.SwapOut();
             SwappingOut++;
-            batch.SwapOuts.Add(victim);
+            batch.SwapOuts.Add(new SwapOut(victim, held));
         }
         else
         {
@@ -122,7 +124,7 @@ public sealed class GpuQueues(PolicyContext context)
     /// <summary>
     /// True when <paramref name="completed"/> was a pure decode pass of exactly the running requests, in
     /// order (one token each, nothing pulled, preempted or swapped), none of which finished or left in it,
-    /// and all of which still decode. What a policy must add for <see cref="IBatchPolicy.RepeatablePasses"/>
+    /// and all of which still decode. What a policy must add for <see cref="IRepeatableSchedule.RepeatablePasses"/>
     /// is why its next decision cannot differ.
     /// </summary>
     public bool RanAllRunningAsDecodes(ForwardBatch completed)

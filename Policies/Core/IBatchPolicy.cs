@@ -15,6 +15,7 @@ namespace Policies.Core;
 /// <see cref="GpuRole.Prefill"/> GPU, requests whose prefill is done are then listed by
 /// <see cref="TakeHandoffs"/>; the driver copies their KV out and calls <see cref="Release"/>.</item>
 /// </list>
+/// A policy that can vouch that its next decisions repeat the last one also implements <see cref="IRepeatableSchedule"/>.
 /// </summary>
 public interface IBatchPolicy
 {
@@ -41,23 +42,6 @@ public interface IBatchPolicy
 
     /// <summary>A request this policy swapped out (<see cref="ForwardBatch.SwapOuts"/>) now has its KV in host memory: it may be pulled back.</summary>
     void SwappedOut(Request request);
-
-    /// <summary>
-    /// Asked after <see cref="Complete"/>: for how many next passes <see cref="Schedule"/> is certain to return
-    /// exactly <paramref name="completed"/>'s requests again, in the same order, one decode token each
-    /// (0: not even the next; int.MaxValue: for as long as nothing changes) provided no request finishes,
-    /// nothing external reaches the policy (no enqueue, arrival of KV, swap-out end or release), no KV
-    /// blocks are freed and the free blocks cover the running requests' growth. A driver may run those
-    /// passes as a standing batch (lazy per-request state) without asking. 0 is always safe.
-    /// </summary>
-    int RepeatablePasses(ForwardBatch completed);
-
-    /// <summary>
-    /// The time (the <see cref="Schedule"/> clock's) from which the policy may decide differently even if nothing else changes:
-    /// a rule that depends on time, such as AlignedServe's starvation guard. Passes vouched for by <see cref="RepeatablePasses"/>
-    /// hold only while they start before it. long.MaxValue: no such rule.
-    /// </summary>
-    long RepeatUntilNs => long.MaxValue;
 
     /// <summary>
     /// The driver hands a decode GPU's policy the KV blocks of its paired prefill GPU, where it may stage KV

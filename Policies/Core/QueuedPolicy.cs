@@ -41,12 +41,6 @@ public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
         Queues.Remote.AddFirst(request);
     }
 
-    /// <summary>None unless a policy shows it (see <see cref="IBatchPolicy.RepeatablePasses"/>).</summary>
-    public virtual int RepeatablePasses(ForwardBatch completed) => 0;
-
-    /// <summary>No time-based rule unless a policy has one (see <see cref="IBatchPolicy.RepeatUntilNs"/>).</summary>
-    public virtual long RepeatUntilNs => long.MaxValue;
-
     /// <summary>No staging on another GPU unless a policy stages there (see <see cref="IBatchPolicy.UseStagingArea"/>).</summary>
     public virtual void UseStagingArea(Memory.KvBlockManager prefillGpuBlocks) { }
 

@@ -55,11 +55,6 @@ public sealed class Request
 
     public RequestPhase Phase { get; internal set; }
 
-    /// <summary>The block manager that last gave the request a block table, and that table: a lookup that needs no hashing (see <see cref="Memory.KvBlockManager"/>).</summary>
-    internal Memory.KvBlockManager? TableOwner;
-
-    internal Memory.BlockTable? Table;
-
     /// <summary>How often the request lost its KV and had to be recomputed.</summary>
     public int Preemptions { get; private set; }
 

@@ -11,7 +11,7 @@ namespace Policies.DistServe;
 /// deployment (no search); the decode GPU reserves KV for the whole output at pull time (option),
 /// otherwise it preempts by recompute as vLLM.
 /// </summary>
-public sealed class DistServePolicy(DistServeOptions options, PolicyContext context) : QueuedPolicy(context)
+public sealed class DistServePolicy(DistServeOptions options, PolicyContext context) : QueuedPolicy(context), IRepeatableSchedule
 {
 
     public override ForwardBatch Schedule(long nowNs)
@@ -34,5 +34,5 @@ public sealed class DistServePolicy(DistServeOptions options, PolicyContext cont
 
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
     /// <remarks>On a prefill GPU no pass is a decode pass.</remarks>
-    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+    public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

@@ -9,7 +9,7 @@ namespace Policies.FastGen;
 /// number of them at once. A prompt is admitted only when KV for all of it fits, so a started
 /// prompt never stalls for memory. Paged KV and preemption by recompute as vLLM.
 /// </summary>
-public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context) : QueuedPolicy(context)
+public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context) : QueuedPolicy(context), IRepeatableSchedule
 {
     private int WatermarkBlocks => Watermark(options.WatermarkFraction);
 
@@ -23,5 +23,5 @@ public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context)
     }
 
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
-    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+    public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

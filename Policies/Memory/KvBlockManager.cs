@@ -2,9 +2,11 @@ using Policies.Core;
 
 namespace Policies.Memory;
 
-/// <summary>A request's blocks on one GPU: how many, and (when the manager tracks them) which.</summary>
+/// <summary>A request's blocks on one GPU: whose, how many, and (when the manager tracks them) which.</summary>
 internal sealed class BlockTable(bool tracksIds)
 {
+    public Request? Owner;
+
     public int Count;
 
     public readonly List<int>? Ids = tracksIds ? [] : null;
@@ -25,8 +27,10 @@ public sealed class KvBlockManager
     private static readonly List<int> NoBlocks = [];
     private readonly Stack<int>? free;
     private int freeCount;
-    private int owed;
-    private readonly Dictionary<Request, BlockTable> tables = new(ReferenceEqualityComparer.Instance);
+    /// <summary>Tables by request id (ids are dense in a run), so a lookup hashes nothing; the request is checked, since ids need not be unique.</summary>
+    private BlockTable?[] byId = [];
+    /// <summary>Tables of requests whose id is negative, very large, or taken in <see cref="byId"/> by another request: usually empty.</summary>
+    private readonly Dictionary<Request, BlockTable> others = new(ReferenceEqualityComparer.Instance);
     private readonly Stack<BlockTable> spareTables = new();
 
     public KvBlockManager(int totalBlocks, int blockSizeTokens, bool trackIds = true)
@@ -47,13 +51,10 @@ public sealed class KvBlockManager
     /// <summary>Whether tables hold block ids (<see cref="BlocksOf"/>), not only counts.</summary>
     public bool TracksIds { get; }
 
-    /// <summary>Blocks free to reserve: free and not owed (<see cref="Owe"/>).</summary>
-    public int FreeBlocks => freeCount - owed;
+    /// <summary>Blocks free to reserve.</summary>
+    public int FreeBlocks => freeCount;
 
     public int UsedBlocks => TotalBlocks - FreeBlocks;
-
-    /// <summary>Blocks taken by <see cref="Owe"/> that no table holds yet.</summary>
-    public int OwedBlocks => owed;
 
     public int BlocksFor(int tokens) => (tokens + BlockSizeTokens - 1) / BlockSizeTokens;
 
@@ -67,9 +68,42 @@ public sealed class KvBlockManager
     /// <summary>How many blocks the request holds here.</summary>
     public int HeldBlocks(Request request) => Held(request)?.Count ?? 0;
 
-    /// <summary>The request's table here, or null; the request remembers the manager that gave it its latest table, so most lookups hash nothing.</summary>
-    private BlockTable? Held(Request request) =>
-        ReferenceEquals(request.TableOwner, this) ? request.Table : tables.GetValueOrDefault(request);
+    /// <summary>The request's table here, or null.</summary>
+    private BlockTable? Held(Request request)
+    {
+        var id = request.Id;
+        if ((uint)id < (uint)byId.Length && byId[id] is { } table && ReferenceEquals(table.Owner, request)) return table;
+        return others.Count == 0 ? null : others.GetValueOrDefault(request);
+    }
+
+    /// <summary>Ids up to this index a table by id; beyond it (or when the slot is taken), by reference.</summary>
+    private const int MaxIndexedId = 1 << 24;
+
+    private void Add(Request request, BlockTable table)
+    {
+        table.Owner = request;
+        var id = request.Id;
+        if (id is < 0 or >= MaxIndexedId)
+        {
+            others[request] = table;
+            return;
+        }
+        if (id >= byId.Length) Array.Resize(ref byId, Math.Max(id + 1, Math.Min(MaxIndexedId, 2 * byId.Length)));
+        if (byId[id] is null) byId[id] = table;
+        else others[request] = table;
+    }
+
+    private bool Remove(Request request, out BlockTable table)
+    {
+        var id = request.Id;
+        if ((uint)id < (uint)byId.Length && byId[id] is { } indexed && ReferenceEquals(indexed.Owner, request))
+        {
+            byId[id] = null;
+            table = indexed;
+            return true;
+        }
+        return others.Remove(request, out table!);
+    }
 
     /// <summary>Blocks the request still needs so that it can hold <paramref name="tokens"/> tokens.</summary>
     public int MissingBlocks(Request request, int tokens) => Math.Max(0, BlocksFor(tokens) - HeldBlocks(request));
@@ -94,11 +128,10 @@ public sealed class KvBlockManager
         if (missing == 0) return true;
         if (table is null)
         {
-            tables[request] = table = spareTables.Count > 0 ? spareTables.Pop() : new BlockTable(TracksIds);
+            table = spareTables.Count > 0 ? spareTables.Pop() : new BlockTable(TracksIds);
+            Add(request, table);
             // Room for the most the request can hold, so its ids do not regrow as its KV does.
             table.Ids?.EnsureCapacity(Math.Min(BlocksFor(Math.Max(tokens, request.MaxKvTokens)), TotalBlocks));
-            request.TableOwner = this;
-            request.Table = table;
         }
         Take(table, missing);
         return true;
@@ -115,12 +148,8 @@ public sealed class KvBlockManager
     /// <summary>Returns all of the request's blocks to the free list.</summary>
     public void Free(Request request)
     {
-        if (!tables.Remove(request, out var table)) return;
-        if (ReferenceEquals(request.TableOwner, this))
-        {
-            request.TableOwner = null;
-            request.Table = null;
-        }
+        if (!Remove(request, out var table)) return;
+        table.Owner = null;
         freeCount += table.Count;
         table.Count = 0;
         if (table.Ids is { } ids)
@@ -129,29 +158,5 @@ public sealed class KvBlockManager
             ids.Clear();
         }
         spareTables.Push(table);
-    }
-
-    /// <summary>
-    /// Takes <paramref name="blocks"/> blocks for requests that grew without their tables being touched (a
-    /// standing decode batch counts its members' new blocks this way, one number per pass); they count as
-    /// used at once, and <see cref="SettleOwed"/> moves them into the tables. With ids, they are then handed
-    /// out in a different order than pass-by-pass reservation would; the counts are the same.
-    /// </summary>
-    public void Owe(int blocks)
-    {
-        if (blocks < 0 || blocks > FreeBlocks)
-            throw new InvalidOperationException($"Cannot owe {blocks} KV blocks: {FreeBlocks} are free.");
-        owed += blocks;
-    }
-
-    /// <summary>Grows the request's block table to <paramref name="tokens"/> tokens from blocks already owed for it.</summary>
-    public void SettleOwed(Request request, int tokens)
-    {
-        var missing = MissingBlocks(request, tokens);
-        if (missing > owed)
-            throw new InvalidOperationException($"Request {request.Id} needs {missing} owed KV blocks but only {owed} are owed.");
-        owed -= missing;
-        if (!TryReserve(request, tokens))
-            throw new InvalidOperationException($"Request {request.Id}: owed blocks were not free.");
     }
 }

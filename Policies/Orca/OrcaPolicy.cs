@@ -11,7 +11,7 @@ namespace Policies.Orca;
 /// Simplified: the reservation is block-granular (paged) and capped at the GPU's capacity; on a
 /// decode GPU, prefilled requests are pulled FCFS with the same reservation.
 /// </summary>
-public sealed class OrcaPolicy(OrcaOptions options, PolicyContext context) : QueuedPolicy(context)
+public sealed class OrcaPolicy(OrcaOptions options, PolicyContext context) : QueuedPolicy(context), IRepeatableSchedule
 {
     private readonly int capacityTokens = context.Blocks.TotalBlocks * context.Blocks.BlockSizeTokens;
 
@@ -30,5 +30,5 @@ public sealed class OrcaPolicy(OrcaOptions options, PolicyContext context) : Que
 
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
     /// <remarks>Running requests hold their whole reservation, so free blocks do not change at all.</remarks>
-    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+    public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

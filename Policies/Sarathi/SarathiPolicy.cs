@@ -13,7 +13,7 @@ namespace Policies.Sarathi;
 /// fit above the watermark (<c>can_allocate</c>), and all of them are allocated then, so a prompt
 /// being chunked never needs more blocks and never causes a preemption.
 /// </summary>
-public sealed class SarathiPolicy(SarathiOptions options, PolicyContext context) : QueuedPolicy(context)
+public sealed class SarathiPolicy(SarathiOptions options, PolicyContext context) : QueuedPolicy(context), IRepeatableSchedule
 {
     private int WatermarkBlocks => Watermark(options.WatermarkFraction);
 
@@ -63,5 +63,5 @@ public sealed class SarathiPolicy(SarathiOptions options, PolicyContext context)
 
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
     /// <remarks>With only decodes running, no prefill is in progress, so a waiting prompt meets the same checks as before.</remarks>
-    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+    public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

@@ -16,7 +16,7 @@ namespace Policies.Vllm;
 /// rejection (the simulator rejects such workloads at load); the victim's blocks are reused at
 /// once while its copy to host runs on the links (vLLM blocks the step on the swap).
 /// </summary>
-public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : QueuedPolicy(context)
+public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : QueuedPolicy(context), IRepeatableSchedule
 {
     private int WatermarkBlocks => Watermark(options.WatermarkFraction);
 
@@ -39,5 +39,5 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : Que
     }
 
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
-    public override int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+    public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 }

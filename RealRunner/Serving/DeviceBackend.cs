@@ -36,8 +36,6 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
     private readonly List<StagingArea> staging = [];
     private readonly List<HostKvPool> pools = [];
     private readonly KvCopier copier;
-    /// <summary>Each request's blocks as of its last forward pass on each GPU (a swap-out copies them after the policy freed them).</summary>
-    private readonly Dictionary<(int Gpu, Request Request), int[]> lastBlocks = [];
     private readonly List<BatchMember> members = [];
     private int iteration;
 
@@ -101,9 +99,7 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
             var needed = (e.ContextTokens + layout.BlockSize - 1) / layout.BlockSize;
             if (blocks.Count < needed)
                 throw new InvalidOperationException($"gpu{gpu.Gpu}: request {e.Request.Id} runs {e.ContextTokens} tokens with {blocks.Count} blocks");
-            var snapshot = new int[needed];
-            for (var b = 0; b < needed; b++) tables[s * maxBlocksPerSeq + b] = snapshot[b] = blocks[b];
-            lastBlocks[(gpu.Gpu, e.Request)] = snapshot;
+            for (var b = 0; b < needed; b++) tables[s * maxBlocksPerSeq + b] = blocks[b];
             for (var p = e.ContextTokens - e.NewTokens; p < e.ContextTokens; p++)
             {
                 rowSeq[row] = s;
@@ -127,9 +123,9 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
         var request = move.Request;
         var blocks = (int)((move.Bytes / run.Config.Model.KvBytesPerToken + layout.BlockSize - 1) / layout.BlockSize);
         var pool = pools[move.Node];
-        IReadOnlyList<int> Held(GpuMemory gpu) => gpu.Blocks.BlocksOf(request) is { Count: > 0 } held ? held
-            : lastBlocks.TryGetValue((gpu.Gpu, request), out var last) ? last
-            : throw new InvalidOperationException($"gpu{gpu.Gpu} holds no blocks of request {request.Id}");
+        // A swap-out's blocks were freed by the decision that preempted it: the move names them.
+        IReadOnlyList<int> Held(GpuMemory gpu) => move.FreedBlocks ?? (gpu.Blocks.BlocksOf(request) is { Count: > 0 } held ? held
+            : throw new InvalidOperationException($"gpu{gpu.Gpu} holds no blocks of request {request.Id}"));
         IReadOnlyList<int> First(IReadOnlyList<int> list) => list.Count > blocks ? list.Take(blocks).ToList() : list;
         var timing = move.Kind switch
         {
@@ -141,7 +137,6 @@ public sealed class DeviceBackend : IServingBackend, IDisposable
             KvMoveKind.StagingToGpu => Staged(move, pool, First(move.To!.Value.Blocks.BlocksOf(request))),
             _ => throw new ArgumentOutOfRangeException(nameof(move), move.Kind, null),
         };
-        if (move.Kind is KvMoveKind.GpuToHost) lastBlocks.Remove((move.From!.Value.Gpu, request));
         foreach (var link in move.Path.Links) link.Carry(timing.Bytes);
         return sim.Timeout(Math.Max(1, Ns(timing.Time)));
     }

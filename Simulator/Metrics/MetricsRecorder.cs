@@ -53,7 +53,7 @@ public sealed class MetricsRecorder
 
     public int[] Preemptions { get; }
 
-    /// <summary>Tokens each request emitted (must end equal to its output length).</summary>
+    /// <summary>Tokens each request had emitted at its latest recorded emission, as the request counts them (for a finished request, its output length).</summary>
     public int[] TokensEmitted { get; }
 
     /// <summary>Every pass's record; empty when the recorder does not keep them (<see cref="KeepsIterations"/>).</summary>
@@ -93,7 +93,8 @@ public sealed class MetricsRecorder
     /// <summary>Records a token emitted at <paramref name="nowNs"/>, and the request's finish when it was its last.</summary>
     public void TokenEmitted(Request request, long nowNs)
     {
-        var emitted = ++TokensEmitted[request.Id];
+        // The request counts its tokens (a standing batch's passes included); the recorder only notes the count.
+        var emitted = TokensEmitted[request.Id] = request.GeneratedTokens;
         if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
         else if (emitted == 2) SecondTokenNs[request.Id] = nowNs;
         if (request.Phase != RequestPhase.Finished) return;
@@ -149,9 +150,6 @@ public sealed class MetricsRecorder
     public long StandingPasses { get; private set; }
 
     public void StandingPassDone() => StandingPasses++;
-
-    /// <summary>Tokens a request emitted in passes run as a standing batch (none its first or last).</summary>
-    public void TokensEmittedInBulk(Request request, int tokens) => TokensEmitted[request.Id] += tokens;
 
     public void Idle(int gpu, long startNs, long endNs, bool waitingForKv)
     {

@@ -191,7 +191,7 @@ public sealed class Cluster
     /// <summary>Sends on what a GPU's step sent out: swap-outs and pulls start their copies, finished requests leave its node's count, prefilled requests go to a decode GPU.</summary>
     private void Route(GpuWorker gpu, in Outgoing sent)
     {
-        foreach (var victim in sent.SwapOuts) sim.Process(SwapOutProcess(victim, gpu));
+        foreach (var swap in sent.SwapOuts) sim.Process(SwapOutProcess(swap, gpu));
         foreach (var pull in sent.Pulls) sim.Process(PullIn(pull, gpu));
         if (sent.Finished > 0)
         {
@@ -211,7 +211,7 @@ public sealed class Cluster
     /// instance's GPU s mod its size, or from the pool); to the pool, each GPU holding heads no lower GPU holds sends its shard (replicated
     /// KV heads go once).
     /// </summary>
-    private (SimEvent Landed, long Bytes) MoveKv(Request request, KvMoveKind kind, GpuWorker? from, GpuWorker? to, Node node)
+    private (SimEvent Landed, long Bytes) MoveKv(Request request, KvMoveKind kind, GpuWorker? from, GpuWorker? to, Node node, IReadOnlyList<int>? freedBlocks = null)
     {
         var fromTp = from?.Record.Tp ?? 1;
         var toTp = to?.Record.Tp ?? 1;
@@ -224,7 +224,7 @@ public sealed class Cluster
         if (fromTp == 1 && toTp == 1)
         {
             var bytes = KvBytes(request);
-            return (backend.Move(new KvMove(request, bytes, kind, from?.Memory, to?.Memory, node.Index, PathOf(0, 0))), bytes);
+            return (backend.Move(new KvMove(request, bytes, kind, from?.Memory, to?.Memory, node.Index, PathOf(0, 0), freedBlocks)), bytes);
         }
         var moves = new List<SimEvent>();
         long total = 0;
@@ -235,7 +235,7 @@ public sealed class Cluster
             var shardBytes = request.ComputedTokens * shardKvBytesPerToken[fromTp];
             for (var s = 0; s < senders; s++)
             {
-                moves.Add(backend.Move(new KvMove(request, shardBytes, kind, from?.Memory, null, node.Index, PathOf(s, 0))));
+                moves.Add(backend.Move(new KvMove(request, shardBytes, kind, from?.Memory, null, node.Index, PathOf(s, 0), freedBlocks)));
                 total += shardBytes;
             }
         }
@@ -272,23 +272,23 @@ public sealed class Cluster
     }
 
     /// <summary>Takes room in the node's host pool and copies the request's KV there from <paramref name="gpu"/>; its KV then lives in the pool.</summary>
-    private IEnumerable<SimEvent> CopyToHost(Request request, GpuWorker gpu, Node node, TransferKind kind)
+    private IEnumerable<SimEvent> CopyToHost(Request request, GpuWorker gpu, Node node, TransferKind kind, IReadOnlyList<int>? freedBlocks = null)
     {
         var bytes = KvBytes(request);
         var asked = sim.Now;
         yield return node.Pool.Put(bytes);
         metrics.PoolChanged(sim.Now, node.Index, node.Pool.Level);
-        var (landed, moved) = MoveKv(request, KvMoveKind.GpuToHost, gpu, null, node);
+        var (landed, moved) = MoveKv(request, KvMoveKind.GpuToHost, gpu, null, node, freedBlocks);
         yield return landed;
         metrics.Transfer(request.Id, kind, gpu.Name, node.HostName, moved, asked, sim.Now);
         kvHome[request] = null;
     }
 
     /// <summary>A policy preempted a request by swap: copy its KV into the node's host pool.</summary>
-    private IEnumerable<SimEvent> SwapOutProcess(Request request, GpuWorker gpu)
+    private IEnumerable<SimEvent> SwapOutProcess(SwapOut swap, GpuWorker gpu)
     {
-        foreach (var step in CopyToHost(request, gpu, nodeOf[gpu], TransferKind.SwapOut)) yield return step;
-        gpu.SwappedOut(request);
+        foreach (var step in CopyToHost(swap.Request, gpu, nodeOf[gpu], TransferKind.SwapOut, swap.Blocks)) yield return step;
+        gpu.SwappedOut(swap.Request);
     }
 
     /// <summary>A decode GPU reserved blocks for a request: copy its KV in from where it is.</summary>

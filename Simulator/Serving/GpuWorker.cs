@@ -11,7 +11,7 @@ namespace Simulator.Serving;
 /// and the KV to pull in; after a pass, how many requests finished and the prefilled requests to hand on. The lists are
 /// the policy's own (valid until its next call), so a step allocates nothing.
 /// </summary>
-public readonly record struct Outgoing(IReadOnlyList<Request> SwapOuts, IReadOnlyList<KvPull> Pulls, int Finished, IReadOnlyList<Request> Handoffs)
+public readonly record struct Outgoing(IReadOnlyList<SwapOut> SwapOuts, IReadOnlyList<KvPull> Pulls, int Finished, IReadOnlyList<Request> Handoffs)
 {
     public static Outgoing Decided(ForwardBatch batch) => new(batch.SwapOuts, batch.Pulls, 0, []);
 
@@ -39,8 +39,8 @@ public sealed class GpuWorker
     private readonly ServingProgress progress;
     private readonly IBatchPolicy policy;
     private SimEvent? wake;
-    /// <summary>This GPU's standing batch, reused (null when the backend prices none).</summary>
-    private readonly StandingDecode? standing;
+    /// <summary>This GPU's standing batches (null when it can have none).</summary>
+    private readonly StandingBatches? standing;
 
     /// <summary>Something outside the loop changed what the policy holds since the loop last looked (every such change wakes the GPU).</summary>
     private bool touched;
@@ -56,7 +56,7 @@ public sealed class GpuWorker
         this.backend = backend;
         this.metrics = metrics;
         this.progress = progress;
-        standing = backend.StandingCostsFor(Memory) is { } costs ? new StandingDecode(blocks.BlockSizeTokens, costs) : null;
+        standing = StandingBatches.For(record.Gpu, record.Role, policy, blocks, backend.StandingCostsFor(Memory), metrics);
     }
 
     public GpuRecord Record { get; }
@@ -131,19 +131,13 @@ public sealed class GpuWorker
     {
         while (true)
         {
-            if (standing is { Active: true } stand)
+            if (standing?.NextPass(sim.Now, touched) is { } standingCost)
             {
-                if (!touched && sim.Now < policy.RepeatUntilNs && stand.TryNextPass(Blocks) is { } standingCost)
-                {
-                    // A pass of the standing batch: the policy's own decision again, without asking it (so no decision time is recorded).
-                    var standingStart = sim.Now;
-                    yield return new LoopStep(sim.Timeout(ref passEnd, standingCost.DurationNs), default);
-                    metrics.IterationDone(Record.Gpu, standingStart, standingCost, stand.Totals(Blocks.UsedBlocks, policy.WaitingCount));
-                    stand.PassDone();
-                    metrics.StandingPassDone();
-                    continue;
-                }
-                stand.Exit(metrics, Blocks);
+                // A pass of the standing batch: the policy's own decision again, without asking it (so no decision time is recorded).
+                var standingStart = sim.Now;
+                yield return new LoopStep(sim.Timeout(ref passEnd, standingCost.DurationNs), default);
+                standing.PassDone(standingStart, standingCost);
+                continue;
             }
             touched = false;
             var decisionStart = Stopwatch.GetTimestamp();
@@ -181,8 +175,7 @@ public sealed class GpuWorker
             var handoffs = Role == GpuRole.Prefill ? policy.TakeHandoffs() : [];
             if (finished > 0 || handoffs.Count > 0) yield return new LoopStep(null, Outgoing.Passed(finished, handoffs));
             // Nothing reached the policy during the pass and it will repeat this batch: run it standing from here.
-            if (standing is not null && Role != GpuRole.Prefill && !touched && policy.RepeatablePasses(batch) is > 0 and var repeatable)
-                standing.Start(batch, Blocks, repeatable);
+            standing?.Offer(batch, touched);
         }
     }
 }

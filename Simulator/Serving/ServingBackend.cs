@@ -31,8 +31,13 @@ public enum KvMoveKind
 /// </summary>
 public readonly record struct GpuMemory(int Gpu, KvBlockManager Blocks, int Tp = 1);
 
-/// <summary>One KV move of a request: <see cref="Bytes"/> from <see cref="From"/> to <see cref="To"/> (null = the node's host pool) over <see cref="Path"/>.</summary>
-public sealed record KvMove(Request Request, long Bytes, KvMoveKind Kind, GpuMemory? From, GpuMemory? To, int Node, TransferPath Path);
+/// <summary>
+/// One KV move of a request: <see cref="Bytes"/> from <see cref="From"/> to <see cref="To"/> (null = the node's host pool) over <see cref="Path"/>.
+/// <see cref="FreedBlocks"/>: the source blocks' ids when the source no longer holds them (a swap-out, <see cref="SwapOut.Blocks"/>); otherwise
+/// the source's blocks are those it holds.
+/// </summary>
+public sealed record KvMove(Request Request, long Bytes, KvMoveKind Kind, GpuMemory? From, GpuMemory? To, int Node, TransferPath Path,
+    IReadOnlyList<int>? FreedBlocks = null);
 
 /// <summary>
 /// What a serving run's GPUs and links do: the simulator predicts (the cost model and the shared

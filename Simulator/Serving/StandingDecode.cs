@@ -8,19 +8,22 @@ namespace Simulator.Serving;
 
 /// <summary>
 /// Lazy per-request state for a GPU whose policy repeats the same decode batch
-/// (<see cref="IBatchPolicy.RepeatablePasses"/>): pass j of the standing batch gives every member
+/// (<see cref="IRepeatableSchedule.RepeatablePasses"/>): pass j of the standing batch gives every member
 /// KV length (length at entry + j), so the requests are not advanced, the batch is not re-formed and
 /// the cost model's sums are not recomputed per pass. A pass costs O(1): the closed form's sums (total,
 /// longest, k-th largest, capped at it) shift by known amounts; the launch-order bound is a maximum of
 /// lines in j whose slopes grow along the batch, walked on their upper envelope; members crossing into a
-/// new KV block are counted by the pass residue (mod the block size) at which they cross, and their blocks
-/// are taken as a count (<see cref="KvBlockManager.Owe"/>) and handed to their tables when the batch ends.
+/// new KV block are grouped by the pass residue (mod the block size) at which they cross, so a pass
+/// reserves the blocks of exactly the members that cross in it (a block size's share of the batch), as the
+/// policy's own decision would, so every table holds what it would pass by pass (with block ids, the members
+/// crossing in one pass may take theirs in another order).
 /// <para>The batch ends (<see cref="Exit"/>, O(batch): each request gets its passes) before a pass in which a
 /// member would finish, after the passes the policy vouched for, before a pass whose block crossings the free
 /// blocks cannot cover (the policy would preempt), and when anything external reaches the GPU. Its passes are
 /// those the policy would have formed, and their costs those <see cref="ForwardCostModel.Estimate"/> gives,
 /// from the same integer sums through the same formulas (<see cref="AttentionMakespan"/>); tested byte for byte.
-/// One instance per GPU, reused: starting a batch allocates nothing once its arrays have grown.</para>
+/// One instance per GPU, reused: starting a batch allocates nothing once its arrays have grown. The serving loop
+/// reaches it only through <see cref="StandingBatches"/>.</para>
 /// </summary>
 public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) : IStandingSums
 {
@@ -36,10 +39,12 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     private long[] drained0 = [];
     private long[] drainRate = [];
     private int[] hull = [];
-    private readonly int[] crossing = new int[blockSize];
-    /// <summary>Members whose first crossing is a block size or more away: (first pass, residue), sorted by first pass.</summary>
-    private (int First, int Residue)[] late = [];
-    private int lateCount, lateAt;
+    /// <summary>Each member's crossings, (residue, first pass, member), sorted: the members crossing in pass j are a prefix of residue j's run.</summary>
+    private (int Residue, int First, int Member)[] crossings = [];
+    /// <summary>Where each residue's run of <see cref="crossings"/> starts (and, at residue + 1, ends).</summary>
+    private readonly int[] runStart = new int[blockSize + 1];
+    /// <summary>The end of each residue's crossing members so far: those whose first crossing has come.</summary>
+    private readonly int[] crossingEnd = new int[blockSize];
 
     private int horizon, hullCount, hullAt, lines;
     private long total0, cappedAtLeast, cappedBelow0, below, waves, waveTokens0;
@@ -109,8 +114,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         Count = n;
         Passes = 0;
         IsBatchSwitch = completed.IsBatchSwitch;
-        Array.Clear(crossing);
-        lateCount = lateAt = 0;
+        Grow(ref crossings, n);
         total0 = 0;
         longest0 = 0;
         for (var r = 0; r < n; r++)
@@ -124,19 +128,27 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             // Pass j reserves computed + j + 1 tokens: the first pass needing a new block is where that
             // exceeds the blocks held, then every block size passes.
             var first = (int)Math.Min(int.MaxValue, Math.Max(0, (long)blocks.HeldBlocks(request) * blockSize - computed));
-            if (first < blockSize) crossing[first]++;
-            else
-            {
-                if (late.Length == lateCount) Array.Resize(ref late, Math.Max(4, 2 * late.Length));
-                late[lateCount++] = (first, first % blockSize);
-            }
+            crossings[r] = (first % blockSize, first, r);
         }
-        if (lateCount > 1) Array.Sort(late, 0, lateCount);
+        StartCrossings();
         StartSharedSums();
         StartLaunchOrder();
         StartWaves();
         Active = true;
         return true;
+    }
+
+    /// <summary>Sorts the crossings into runs by residue, each by first pass (then member, the policy's order), none come yet.</summary>
+    private void StartCrossings()
+    {
+        Array.Sort(crossings, 0, Count);
+        var at = 0;
+        for (var residue = 0; residue <= blockSize; residue++)
+        {
+            while (at < Count && crossings[at].Residue < residue) at++;
+            runStart[residue] = at;
+        }
+        Array.Copy(runStart, crossingEnd, blockSize);
     }
 
     /// <summary>The k-th largest request and the sums capped at it (k from the blocks that saturate HBM).</summary>
@@ -219,12 +231,14 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     public bool CanRunNext(KvBlockManager blocks)
     {
         if (Passes >= horizon) return false;
-        while (lateAt < lateCount && late[lateAt].First == Passes) crossing[late[lateAt++].Residue]++;
-        return crossing[Passes % blockSize] <= blocks.FreeBlocks;
+        var residue = Passes % blockSize;
+        ref var end = ref crossingEnd[residue];
+        while (end < runStart[residue + 1] && crossings[end].First <= Passes) end++;
+        return end - runStart[residue] <= blocks.FreeBlocks;
     }
 
     /// <summary>
-    /// The next standing pass's cost, its crossing blocks taken (<see cref="ReserveCrossings"/>); null when it cannot run standing
+    /// The next standing pass's cost, its crossing blocks reserved (<see cref="ReserveCrossings"/>); null when it cannot run standing
     /// (<see cref="CanRunNext"/>): the caller then ends the batch.
     /// </summary>
     public IterationCost? TryNextPass(KvBlockManager blocks)
@@ -238,27 +252,27 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     public PassTotals Totals(int kvBlocksUsed, int waiting) =>
         new(Count, 0, Count, TotalTokens, LongestTokens, kvBlocksUsed, waiting, 0, IsBatchSwitch);
 
-    /// <summary>Takes the blocks of the members crossing into a new block in the next pass (checked by <see cref="CanRunNext"/>), as a count.</summary>
-    public void ReserveCrossings(KvBlockManager blocks) => blocks.Owe(crossing[Passes % blockSize]);
+    /// <summary>Reserves the blocks of the members crossing into a new block in the next pass (checked by <see cref="CanRunNext"/>): they hold its tokens.</summary>
+    public void ReserveCrossings(KvBlockManager blocks)
+    {
+        var residue = Passes % blockSize;
+        for (var i = runStart[residue]; i < crossingEnd[residue]; i++)
+        {
+            var r = crossings[i].Member;
+            blocks.Reserve(members[r], context0[r] + Passes);
+        }
+    }
 
     /// <summary>The current pass ran.</summary>
     public void PassDone() => Passes++;
 
-    /// <summary>Ends the batch: every member gets its standing passes' tokens (and the metrics their count) and its owed blocks.</summary>
-    public void Exit(MetricsRecorder metrics, KvBlockManager blocks)
+    /// <summary>Ends the batch: every member gets its standing passes' tokens (its blocks it got pass by pass).</summary>
+    public void Exit()
     {
         Active = false;
         if (Passes > 0)
-            for (var r = 0; r < Count; r++)
-            {
-                members[r].AdvanceDecodes(Passes);
-                metrics.TokensEmittedInBulk(members[r], Passes);
-                // The last standing pass held context0 + Passes - 1 tokens.
-                blocks.SettleOwed(members[r], context0[r] + Passes - 1);
-            }
+            for (var r = 0; r < Count; r++) members[r].AdvanceDecodes(Passes);
         Array.Clear(members, 0, Count);
-        if (blocks.OwedBlocks != 0)
-            throw new InvalidOperationException($"Standing batch left {blocks.OwedBlocks} KV blocks owed to no request.");
     }
 
     /// <summary>Block tokens capped at the k-th largest block, and that cap, in the current pass (cap 0: fewer blocks than k).</summary>

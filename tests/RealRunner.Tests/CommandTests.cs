@@ -118,6 +118,30 @@ public sealed class CommandTests
     }
 
     [Fact]
+    public void A_Device_Run_With_Swap_Preemption_Should_Copy_Out_The_Blocks_The_Decision_Freed_And_Finish_Every_Request()
+    {
+        // Given 8 short requests on a GPU of 10 blocks of 16 tokens (they need up to 32), preempted by swap
+        using var dir = new TempDir();
+        var device = Path.Combine(dir.Path, "device");
+        Assert.Equal(Common.Ok, RunnerApp.Start(["run", Config("tiny-colocated.yaml"), "--backend", "cpu", "--out", device, "--kv-blocks", "10",
+            "--set", "policy.preemption=swap", "--set", "max_requests=8", "--set", "workload.prompt={ dist: uniform, min: 20, max: 40 }",
+            "--set", "workload.output={ dist: uniform, min: 8, max: 24 }", "--set", "workload.arrival.rate_per_s=2000"]));
+
+        // Then KV was swapped out (from block ids the swap-out named: the policy had freed them) and pulled back,
+        var transfers = ResultsTable.ReadRows(Path.Combine(device, ResultsWriter.TransfersFile));
+        var swapped = transfers.Where(t => t["kind"] == "swap_out").Select(t => t["request"]).ToHashSet();
+        Assert.NotEmpty(swapped);
+        Assert.All(swapped, id => Assert.Contains(transfers, t => t["request"] == id && t["kind"] == "host_to_gpu"));
+        // and every request finished with no token computed twice (a swap keeps the KV it had)
+        var requests = ResultsTable.ReadRows(Path.Combine(device, ResultsWriter.RequestsFile));
+        var members = ResultsTable.ReadRows(Path.Combine(device, RunCommand.BatchesFile));
+        Assert.Equal(8, requests.Count);
+        foreach (var r in requests)
+            Assert.Equal(int.Parse(r["prompt_tokens"]) + int.Parse(r["output_tokens"]) - 1,
+                members.Where(m => m["request"] == r["id"]).Sum(m => int.Parse(m["new_tokens"])));
+    }
+
+    [Fact]
     public void Impossible_Device_Settings_Should_Exit_2_With_A_Clear_Message_And_Write_Nothing()
     {
         using var dir = new TempDir();

@@ -79,7 +79,7 @@ public sealed class VllmPolicyTests
 
         // When both need a third block: the later one is swapped out, keeping its computed tokens
         var batch = policy.Schedule(0);
-        Assert.Equal([late], batch.SwapOuts);
+        Assert.Equal([late], batch.SwapOuts.Select(s => s.Request));
         Assert.Empty(blocks.BlocksOf(late));
         Assert.Equal(8, late.ComputedTokens);
         Driver.Execute(policy, batch); // early finishes

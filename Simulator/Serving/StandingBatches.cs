@@ -1,0 +1,71 @@
+using Policies.Core;
+using Policies.Memory;
+using Simulator.CostModel;
+using Simulator.Metrics;
+
+namespace Simulator.Serving;
+
+/// <summary>
+/// The serving loop's one seam to the standing-decode speed-up: when a decode pass leaves nothing changed and the policy
+/// vouches that it would decide the same again (<see cref="IRepeatableSchedule"/>), the next passes run as a standing batch
+/// (<see cref="StandingDecode"/>: lazy per-request state, O(1) pricing) without asking it, until anything reaches the GPU,
+/// the policy's word or its time rule runs out, a member is about to finish or the free blocks cannot cover a pass. It
+/// changes how a run is computed, never what it models: the passes, their costs, the block tables and the metrics are
+/// those of the pass-by-pass loop (tested file for file). A GPU gets one only where all three parts exist: a policy
+/// that vouches, a backend that prices standing passes, and a role that decodes.
+/// </summary>
+public sealed class StandingBatches
+{
+    private readonly int gpu;
+    private readonly IBatchPolicy policy;
+    private readonly IRepeatableSchedule repeats;
+    private readonly KvBlockManager blocks;
+    private readonly MetricsRecorder metrics;
+    private readonly StandingDecode batch;
+
+    private StandingBatches(int gpu, IBatchPolicy policy, IRepeatableSchedule repeats, KvBlockManager blocks, IStandingCosts costs, MetricsRecorder metrics)
+    {
+        this.gpu = gpu;
+        this.policy = policy;
+        this.repeats = repeats;
+        this.blocks = blocks;
+        this.metrics = metrics;
+        batch = new StandingDecode(blocks.BlockSizeTokens, costs);
+    }
+
+    /// <summary>The standing batches of one GPU, or null when it cannot have any.</summary>
+    public static StandingBatches? For(int gpu, GpuRole role, IBatchPolicy policy, KvBlockManager blocks, IStandingCosts? costs, MetricsRecorder metrics) =>
+        role != GpuRole.Prefill && policy is IRepeatableSchedule repeats && costs is not null
+            ? new StandingBatches(gpu, policy, repeats, blocks, costs, metrics)
+            : null;
+
+    /// <summary>
+    /// The cost of the standing batch's next pass, its blocks reserved; null when no batch stands, or when this one must end
+    /// (<paramref name="touched"/>: something reached the policy since the loop last asked it), which it then does, giving
+    /// every member its tokens, so the policy can be asked.
+    /// </summary>
+    public IterationCost? NextPass(long nowNs, bool touched)
+    {
+        if (!batch.Active) return null;
+        if (!touched && nowNs < repeats.RepeatUntilNs && batch.TryNextPass(blocks) is { } cost) return cost;
+        batch.Exit();
+        return null;
+    }
+
+    /// <summary>The pass <see cref="NextPass"/> priced ran from <paramref name="startNs"/>: record it (it brings no new batch in).</summary>
+    public void PassDone(long startNs, IterationCost cost)
+    {
+        metrics.IterationDone(gpu, startNs, cost, batch.Totals(blocks.UsedBlocks, policy.WaitingCount));
+        batch.PassDone();
+        metrics.StandingPassDone();
+    }
+
+    /// <summary>
+    /// After a pass the policy formed and completed: start a standing batch from it when nothing reached the policy during the
+    /// pass and the policy vouches for at least one repeat.
+    /// </summary>
+    public void Offer(ForwardBatch completed, bool touched)
+    {
+        if (!touched && repeats.RepeatablePasses(completed) is > 0 and var repeatable) batch.Start(completed, blocks, repeatable);
+    }
+}
