@@ -74,6 +74,8 @@ public enum AttentionLengths
 /// <param name="KernelsPerLayer">Small kernels one layer launches besides its GEMMs and attention (norms, rotary, activation, residual add;
 /// Vidur profiles five), each at least the GPU's kernel_launch_us.</param>
 /// <param name="IterationOverheadUs">A further fixed cost per forward pass, serialised (0: the engine's host time is engine_cpu's).</param>
+/// <param name="AllReduce">Which all-reduce a tensor-parallel instance runs: auto (the engine's, <see cref="EngineProfile"/>), nccl, or vllm_custom
+/// (vLLM's custom kernel below its 8 MiB buffer where the node allows it and has its fit; NCCL above).</param>
 /// <param name="Calibration">A calibration file from RealRunner's profile: its fitted GPU parameters replace the catalog's, and its tables correct the closed form inside their range;
 /// or <c>vidur:DIR</c>, a Vidur profiling folder read as one (<see cref="Calibration.VidurProfile"/>).</param>
 public sealed record CostModelConfig(
@@ -88,7 +90,21 @@ public sealed record CostModelConfig(
     bool AttentionGqaPacking = true,
     EngineCpuModel EngineCpu = EngineCpuModel.Auto,
     [Range(0.0, 1e7)] double? EngineCpuFixedUs = null,
-    [Range(0.0, 1e7)] double? EngineCpuPerSequenceUs = null);
+    [Range(0.0, 1e7)] double? EngineCpuPerSequenceUs = null,
+    AllReduceChoice AllReduce = AllReduceChoice.Auto);
+
+/// <summary>The all-reduce a tensor-parallel instance runs (<see cref="TensorParallel"/>).</summary>
+public enum AllReduceChoice
+{
+    /// <summary>The engine's own (<see cref="EngineProfile.CustomAllReduce"/>).</summary>
+    Auto,
+
+    /// <summary>NCCL's ring, at the node's <c>all_reduce</c> fit.</summary>
+    Nccl,
+
+    /// <summary>vLLM's custom all-reduce kernel for messages under its 8 MiB buffer, at the node's <c>custom_all_reduce</c> fit; NCCL above.</summary>
+    VllmCustom,
+}
 
 /// <summary>The engine host time a pass pays (<see cref="EngineProfile"/>).</summary>
 public enum EngineCpuModel

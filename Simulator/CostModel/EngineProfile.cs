@@ -18,6 +18,7 @@ public enum HostOverlap
 /// </summary>
 /// <param name="HostFixedUs">Host time of a pass whatever its size.</param>
 /// <param name="HostPerSequenceUs">Host time per request in the pass (output processing, detokenisation, stop checks, input preparation).</param>
+/// <param name="CustomAllReduce">Whether a tensor-parallel instance all-reduces small messages with vLLM's custom kernel rather than NCCL.</param>
 public sealed record EngineProfile(
     string Engine,
     AttentionKernel Kernel,
@@ -25,7 +26,9 @@ public sealed record EngineProfile(
     double HostFixedUs,
     double HostPerSequenceUs,
     HostOverlap Overlap,
-    string HostEvidence)
+    string HostEvidence,
+    bool CustomAllReduce,
+    string AllReduceEvidence)
 {
     /// <summary>
     /// vLLM v0's host time per pass, from vllm-project/vllm issue #6913 (RFC "Asynchronous Output Processor", Llama-3-70B,
@@ -49,31 +52,39 @@ public sealed record EngineProfile(
 
     private const string VllmHost = "vLLM v0 output processing per pass, serialised (vllm-project/vllm issue #6913: 0.2 ms at batch 1, 3.4 ms at batch 32)";
 
+    private const string VllmAllReduce = "vLLM all-reduces with its custom kernel (vllm-project/vllm PR #2192, v0.3 on) messages under its 8 MiB buffer on 2 GPUs "
+        + "or fully NVLink-connected ones, NCCL otherwise (vllm/distributed/device_communicators/custom_all_reduce.py, should_custom_ar)";
+
+    private const string NcclAllReduce = "torch.distributed's all-reduce (NCCL)";
+
     private const string StandIn = "; no per-pass host time is published for this engine: vLLM v0's figures stand in (a named assumption; engine_cpu: none removes it)";
 
     /// <summary>The engine behind a registered policy.</summary>
     public static EngineProfile For(string policy) => policy switch
     {
         "vllm" => new("vLLM v0", AttentionKernel.Auto, "vLLM v0 picks PagedAttention v1 or v2 per launch (vllm/attention/ops/paged_attn.py)",
-            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, VllmHost),
+            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, VllmHost, true, VllmAllReduce),
         "sarathi" => new("Sarathi-Serve", AttentionKernel.Flashinfer,
             "Sarathi-Serve's WorkerConfig.attention_backend defaults to FLASHINFER (microsoft/sarathi-serve sarathi/config/config.py)",
-            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, "Sarathi-Serve is built on vLLM v0's engine loop: " + VllmHost),
+            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, "Sarathi-Serve is built on vLLM v0's engine loop: " + VllmHost,
+            false, "Sarathi-Serve reduces with " + NcclAllReduce + " (microsoft/sarathi-serve@2db5d0b, sarathi/model_executor/parallel_utils/tensor_parallel/mappings.py)"),
         "fastgen" => new("DeepSpeed-FastGen", AttentionKernel.Fa2,
             "DeepSpeed-FastGen's blocked-KV attention derives from FlashAttention-2 (assumption: FlashAttention-2's decode rates)",
-            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, VllmHost + StandIn),
+            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, VllmHost + StandIn,
+            false, "DeepSpeed's tensor parallelism reduces through its comm layer over NCCL (assumption: " + NcclAllReduce + ")"),
         "distserve" => new("DistServe", AttentionKernel.Auto,
             "DistServe's SwiftTransformer uses a PagedAttention-style kernel (assumption: vLLM v0's kernels and rule)",
             VllmV0FixedUs + DistServeSchedulingUs, VllmV0PerSequenceUs, HostOverlap.Serialised,
             "DistServe's scheduling, about 80% of its decisions over 10 ms as the AlignedServe paper measured it (10 ms per pass, its lower bound), plus "
-            + VllmHost + " (vLLM v0's figures stand in for its output processing)"),
+            + VllmHost + " (vLLM v0's figures stand in for its output processing)",
+            false, "DistServe's SwiftTransformer workers reduce over NCCL (assumption: " + NcclAllReduce + ")"),
         "orca" => new("Orca", AttentionKernel.Auto, "Orca's engine is not public (assumption: vLLM v0's kernels and rule)",
-            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, VllmHost + StandIn),
+            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, VllmHost + StandIn, true, "assumption, as for its kernels: " + VllmAllReduce),
         "aligned" => new("AlignedServe", AttentionKernel.Auto,
             "the paper does not name its kernel (DESIGN section 2, open); assumption: vLLM v0's, so the comparison with vllm isolates batching",
-            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, VllmHost + StandIn),
+            VllmV0FixedUs, VllmV0PerSequenceUs, HostOverlap.Serialised, VllmHost + StandIn, true, "assumption, as for its kernels: " + VllmAllReduce),
         _ => new(policy, AttentionKernel.Auto, "unknown engine: vLLM v0's kernels and rule", VllmV0FixedUs, VllmV0PerSequenceUs,
-            HostOverlap.Serialised, VllmHost + StandIn),
+            HostOverlap.Serialised, VllmHost + StandIn, true, "unknown engine: " + VllmAllReduce),
     };
 
 }

@@ -58,9 +58,9 @@ public sealed class Cluster
         var config = run.Config;
         var instances = config.Deployment.Instances();
         // One cost model per instance size: an instance of tp GPUs prices one GPU's shard and the collectives between them.
+        var engine = EngineProfile.For(config.Policy.Name);
         var costModels = config.Deployment.TpDegrees().ToDictionary(tp => tp, tp => new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel,
-            run.Calibration, EngineProfile.For(config.Policy.Name), tp == 1 ? null : new TensorParallel(config.Model, config.Node.AllReduceFor(tp)
-                ?? throw new InvalidOperationException($"node '{config.Node.Name}' has no all-reduce fit for {tp} GPUs"))));
+            run.Calibration, engine, tp == 1 ? null : TensorParallelFor(config, engine, tp)));
         foreach (var tp in costModels.Keys) shardKvBytesPerToken[tp] = config.Model.Shard(tp).KvBytesPerToken;
         var costModel = costModels[config.Deployment.TpDegrees()[0]];
         CostModel = costModel;
@@ -176,6 +176,20 @@ public sealed class Cluster
         GpuWorker? best = null;
         foreach (var gpu in gpus) if (best is null || gpu.Outstanding < best.Outstanding) best = gpu;
         return best!;
+    }
+
+    /// <summary>The collectives of an instance of <paramref name="tp"/> GPUs: NCCL's, and vLLM's custom kernel where the engine runs it and the node can.</summary>
+    private static TensorParallel TensorParallelFor(Config.ExperimentConfig config, EngineProfile engine, int tp)
+    {
+        var node = config.Node;
+        var nccl = node.AllReduceFor(tp) ?? throw new InvalidOperationException($"node '{node.Name}' has no all-reduce fit for {tp} GPUs");
+        var custom = config.CostModel.AllReduce switch
+        {
+            AllReduceChoice.Nccl => false,
+            AllReduceChoice.VllmCustom => true,
+            _ => engine.CustomAllReduce,
+        };
+        return new TensorParallel(config.Model, nccl, custom ? node.CustomAllReduceFor(tp) : null);
     }
 
     /// <summary>A GPU's serving loop, its steps' outgoing work routed here.</summary>

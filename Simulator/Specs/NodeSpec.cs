@@ -44,7 +44,10 @@ public sealed record AllReduceFit(
     [Range(0.01, 100_000.0)] double BusBandwidthGbPerS);
 
 /// <summary>A serving node (configs/hardware/nodes/): GPUs, their links and host memory.</summary>
-/// <param name="AllReduce">Measured all-reduce fits by GPU count, for tensor-parallel instances (none: the node runs only one-GPU instances).</param>
+/// <param name="AllReduce">Measured all-reduce fits by GPU count, for tensor-parallel instances (none: the node runs only one-GPU instances):
+/// NCCL's, which every engine can use.</param>
+/// <param name="CustomAllReduce">Measured fits of vLLM's custom all-reduce kernel by GPU count (none: engines that would use it fall back to NCCL's,
+/// as vLLM does where it cannot run it).</param>
 public sealed record NodeSpec(
     string Name,
     [Catalog("hardware/gpus")] GpuSpec Gpu,
@@ -52,15 +55,24 @@ public sealed record NodeSpec(
     NvlinkSpec Nvlink,
     PcieSpec Pcie,
     HostMemorySpec HostMemory,
-    IReadOnlyList<AllReduceFit>? AllReduce = null)
+    IReadOnlyList<AllReduceFit>? AllReduce = null,
+    IReadOnlyList<AllReduceFit>? CustomAllReduce = null)
 {
     /// <summary>The all-reduce fit for <paramref name="gpus"/> GPUs, or null when the node has none measured.</summary>
     public AllReduceFit? AllReduceFor(int gpus) => AllReduce?.FirstOrDefault(f => f.Gpus == gpus);
 
+    /// <summary>
+    /// The fit of vLLM's custom all-reduce for <paramref name="gpus"/> GPUs where vLLM would run it: two GPUs, or every GPU reaching every
+    /// other over NVLink (vllm-project/vllm, vllm/distributed/device_communicators/custom_all_reduce.py, <c>should_custom_ar</c>); else null.
+    /// </summary>
+    public AllReduceFit? CustomAllReduceFor(int gpus) =>
+        gpus == 2 || Nvlink.Topology == NvlinkTopology.Switch ? CustomAllReduce?.FirstOrDefault(f => f.Gpus == gpus) : null;
+
     // Value equality over the all-reduce fits (a record compares lists by reference): a resolved config loads back equal.
     public bool Equals(NodeSpec? other) => other is not null && Name == other.Name && Gpu == other.Gpu && GpuCount == other.GpuCount
                                           && Nvlink == other.Nvlink && Pcie == other.Pcie && HostMemory == other.HostMemory
-                                          && (AllReduce ?? []).SequenceEqual(other.AllReduce ?? []);
+                                          && (AllReduce ?? []).SequenceEqual(other.AllReduce ?? [])
+                                          && (CustomAllReduce ?? []).SequenceEqual(other.CustomAllReduce ?? []);
 
     public override int GetHashCode() => HashCode.Combine(Name, Gpu, GpuCount, Nvlink, Pcie, HostMemory, AllReduce?.Count ?? 0);
 }

@@ -28,10 +28,9 @@ QPS1=(--set 'workload.arrival={process: poisson, rate_per_s: 1}' --set workload.
 # Engine settings of vLLM >= 0.6 (async output processing, FlashAttention decode), chosen from the
 # engine version before any comparison; the default columns use neither.
 V06=(--set cost_model.engine_cpu=vllm_async --set cost_model.attention_kernel=fa2)
-# Diagnostics only (not the catalog): a 10 us all-reduce latency (vLLM's custom all-reduce on H100,
-# sgl-project/sglang PR 2904), and collectives made free.
-AR10=(--set 'node.all_reduce=[{gpus: 4, latency_us: 10, bus_bandwidth_gb_per_s: 353}]')
-FREE=(--set 'node.all_reduce=[{gpus: 4, latency_us: 0.001, bus_bandwidth_gb_per_s: 100000}]')
+# The model before vLLM's custom all-reduce was priced (every all-reduce at NCCL's fit), and collectives made free (a diagnostic).
+NCCL=(--set cost_model.all_reduce=nccl)
+FREE=(--set 'node.all_reduce=[{gpus: 4, latency_us: 0.001, bus_bandwidth_gb_per_s: 100000}]' --set cost_model.all_reduce=nccl)
 
 for n in hgx-h200 dgx-h100; do
   for v in default v06; do
@@ -51,19 +50,13 @@ for v in default v06; do
   run sg-off-$v  dgx-h100 "${SG[@]}" "${BURST[@]}" --set workload.num_requests=5000 "${X[@]}"                                       # row 11
 done
 
-# Diagnostics (README "What the table says")
+# NCCL-only column and diagnostics (README "What the table says")
 for n in hgx-h200 dgx-h100; do
-  run diag-ar10-lat-$n-default  $n "${LAT[@]}" "${AR10[@]}"
-  run diag-ar10-srv1-$n-default $n "${SG[@]}" "${QPS1[@]}" "${AR10[@]}"
-  run diag-ar10-lat-$n-v06      $n "${LAT[@]}" "${V06[@]}" "${AR10[@]}"
-  run diag-ar10-srv1-$n-v06     $n "${SG[@]}" "${QPS1[@]}" "${V06[@]}" "${AR10[@]}"
-  run diag-ar10-thr200-$n-v06   $n "${SG[@]}" "${BURST[@]}" --set workload.num_requests=200 "${V06[@]}" "${AR10[@]}"
-  run diag-free-lat-$n-default  $n "${LAT[@]}" "${FREE[@]}"
-  run diag-free-thr200-$n-default $n "${SG[@]}" "${BURST[@]}" --set workload.num_requests=200 "${FREE[@]}"
-  run diag-free-thr200-$n-v06   $n "${SG[@]}" "${BURST[@]}" --set workload.num_requests=200 "${V06[@]}" "${FREE[@]}"
+  run nccl-lat-$n-default    $n "${LAT[@]}" "${NCCL[@]}"
+  run nccl-srv1-$n-default   $n "${SG[@]}" "${QPS1[@]}" "${NCCL[@]}"
+  run nccl-thr200-$n-default $n "${SG[@]}" "${BURST[@]}" --set workload.num_requests=200 "${NCCL[@]}"
+  run diag-free-lat-$n-default $n "${LAT[@]}" "${FREE[@]}"
 done
-run diag-ar10-sg-rps4-v06 dgx-h100 "${SG[@]}" --set 'workload.arrival={process: poisson, rate_per_s: 4}' --set workload.num_requests=1200 "${V06[@]}" "${AR10[@]}"
-run diag-ar10-sg-rps8-v06 dgx-h100 "${SG[@]}" --set 'workload.arrival={process: poisson, rate_per_s: 8}' --set workload.num_requests=2400 "${V06[@]}" "${AR10[@]}"
-run diag-ar10-sg-off-v06  dgx-h100 "${SG[@]}" "${BURST[@]}" --set workload.num_requests=5000 "${V06[@]}" "${AR10[@]}"
-run diag-free-sg-off-default dgx-h100 "${SG[@]}" "${BURST[@]}" --set workload.num_requests=5000 "${FREE[@]}"
-run diag-free-sg-off-v06     dgx-h100 "${SG[@]}" "${BURST[@]}" --set workload.num_requests=5000 "${V06[@]}" "${FREE[@]}"
+run nccl-sg-rps4-default dgx-h100 "${SG[@]}" --set 'workload.arrival={process: poisson, rate_per_s: 4}' --set workload.num_requests=1200 "${NCCL[@]}"
+run nccl-sg-rps8-default dgx-h100 "${SG[@]}" --set 'workload.arrival={process: poisson, rate_per_s: 8}' --set workload.num_requests=2400 "${NCCL[@]}"
+run nccl-sg-off-default  dgx-h100 "${SG[@]}" "${BURST[@]}" --set workload.num_requests=5000 "${NCCL[@]}"
