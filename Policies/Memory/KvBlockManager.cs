@@ -27,9 +27,9 @@ public sealed class KvBlockManager
     private static readonly List<int> NoBlocks = [];
     private readonly Stack<int>? free;
     private int freeCount;
-    /// <summary>Tables by request id (ids are dense in a run), so a lookup hashes nothing; the request is checked, since ids need not be unique.</summary>
-    private BlockTable?[] byId = [];
-    /// <summary>Tables of requests whose id is negative, very large, or taken in <see cref="byId"/> by another request: usually empty.</summary>
+    /// <summary>Tables by request id (an integer key hashes in a multiply, with no comparer to call); the request is checked, since ids need not be unique.</summary>
+    private readonly Dictionary<int, BlockTable> byId = [];
+    /// <summary>Tables of requests whose id another request's table holds in <see cref="byId"/>: usually empty.</summary>
     private readonly Dictionary<Request, BlockTable> others = new(ReferenceEqualityComparer.Instance);
     private readonly Stack<BlockTable> spareTables = new();
 
@@ -71,34 +71,21 @@ public sealed class KvBlockManager
     /// <summary>The request's table here, or null.</summary>
     private BlockTable? Held(Request request)
     {
-        var id = request.Id;
-        if ((uint)id < (uint)byId.Length && byId[id] is { } table && ReferenceEquals(table.Owner, request)) return table;
+        if (byId.TryGetValue(request.Id, out var table) && ReferenceEquals(table.Owner, request)) return table;
         return others.Count == 0 ? null : others.GetValueOrDefault(request);
     }
-
-    /// <summary>Ids up to this index a table by id; beyond it (or when the slot is taken), by reference.</summary>
-    private const int MaxIndexedId = 1 << 24;
 
     private void Add(Request request, BlockTable table)
     {
         table.Owner = request;
-        var id = request.Id;
-        if (id is < 0 or >= MaxIndexedId)
-        {
-            others[request] = table;
-            return;
-        }
-        if (id >= byId.Length) Array.Resize(ref byId, Math.Max(id + 1, Math.Min(MaxIndexedId, 2 * byId.Length)));
-        if (byId[id] is null) byId[id] = table;
-        else others[request] = table;
+        if (!byId.TryAdd(request.Id, table)) others[request] = table;
     }
 
     private bool Remove(Request request, out BlockTable table)
     {
-        var id = request.Id;
-        if ((uint)id < (uint)byId.Length && byId[id] is { } indexed && ReferenceEquals(indexed.Owner, request))
+        if (byId.TryGetValue(request.Id, out var indexed) && ReferenceEquals(indexed.Owner, request))
         {
-            byId[id] = null;
+            byId.Remove(request.Id);
             table = indexed;
             return true;
         }
