@@ -122,6 +122,20 @@ public static class AttentionMakespan
     public static double PerHeadTermNs(long drainedBlockTokens, int requestTokens, double bytesPerToken, double bandwidth, double perBlock, int slots) =>
         (double)drainedBlockTokens * bytesPerToken / Aggregate(bandwidth, perBlock, slots) + (double)requestTokens * bytesPerToken / perBlock;
 
+    /// <summary>
+    /// One request's launch-order bound with split KV: the requests launched before its last wave drain whole
+    /// (<paramref name="tokensBefore"/>) and <paramref name="partialBlocks"/> of the next one's <paramref name="partialRequestBlocks"/>
+    /// blocks (its <paramref name="partialTokens"/> spread evenly over them) at the aggregate rate, then its largest block
+    /// (<paramref name="largestBlockTokens"/>) runs at the per-block rate. The formula both the per-pass and the incremental path use.
+    /// </summary>
+    public static double SplitTermNs(long tokensBefore, long partialBlocks, int partialTokens, long partialRequestBlocks, int largestBlockTokens,
+        int heads, double bytesPerToken, double aggregate, double perBlock)
+    {
+        var partial = partialBlocks > 0 ? partialBlocks * AttentionBlocks.BytesOfRequests(partialTokens, heads, bytesPerToken) / partialRequestBlocks : 0;
+        var largest = largestBlockTokens * bytesPerToken;
+        return (AttentionBlocks.BytesOfRequests(tokensBefore, heads, bytesPerToken) + partial) / aggregate + largest / perBlock;
+    }
+
     private static double LaunchOrderSplitNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots)
     {
         var aggregate = Aggregate(bandwidth, perBlock, slots);
@@ -132,7 +146,7 @@ public static class AttentionMakespan
         long blocksBefore = 0, tokensBefore = 0;
         for (var r = 0; r < blocks.RequestCount; r++)
         {
-            var (count, largest, _) = blocks.Request(r);
+            var count = blocks.Request(r).Blocks;
             // The request's last block is launch number launched + count; it gets a slot once
             // launched + count - slots earlier blocks have finished.
             var mustDrain = launched + count - slots;
@@ -142,10 +156,9 @@ public static class AttentionMakespan
                 tokensBefore += blocks.TokensOf(drainedRequest);
                 drainedRequest++;
             }
-            var next = blocks.Request(drainedRequest);
-            var partial = mustDrain > blocksBefore ? (mustDrain - blocksBefore) * next.RequestBytes / next.Blocks : 0;
-            var bytesBefore = AttentionBlocks.BytesOfRequests(tokensBefore, blocks.KvHeads, blocks.BytesPerToken);
-            makespan = Math.Max(makespan, (bytesBefore + partial) / aggregate + largest / perBlock);
+            makespan = Math.Max(makespan, SplitTermNs(tokensBefore, mustDrain - blocksBefore, blocks.TokensOf(drainedRequest),
+                blocks.Request(drainedRequest).Blocks, Math.Min(blocks.TokensOf(r), blocks.PartitionTokens), blocks.KvHeads, blocks.BytesPerToken,
+                aggregate, perBlock));
             launched += count;
         }
         return makespan;

@@ -257,26 +257,29 @@ public sealed class ForwardCostModel : IStandingCosts
 
     /// <summary>
     /// Whether this model's passes can run as standing batches (the serving loop's standing decode): their incremental sums
-    /// reproduce the closed form only with one block per head and each request's own length, uncalibrated.
+    /// reproduce the closed form only with each request's own length, uncalibrated.
     /// </summary>
     public bool SupportsStanding => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm && config.AttentionLengths == AttentionLengths.Own;
 
     /// <summary>
     /// The attention shape and rates a standing batch of <paramref name="requests"/> decodes whose longest KV is
-    /// <paramref name="longestTokens"/> prices its passes with, or null when its launch splits KV or balances a plan.
+    /// <paramref name="longestTokens"/> prices its passes with, or null when its launch balances a plan over the batch's
+    /// lengths (FlashInfer's split: its chunk depends on every length, not on the longest).
+    /// A launch that splits KV stands with its partition (<see cref="PartitionedStandingSums"/>) while its plan keeps it.
     /// </summary>
     public StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens)
     {
         if (!SupportsStanding) return null;
         var kernel = KernelFor(requests, longestTokens);
         var launch = AttentionLaunch.Plan(kernel, model, gpu, config, requests, longestTokens, totalTokens, withLimit: true);
-        if (!launch.OneBlockPerHead || launch.Balanced) return null;
+        if (launch.Balanced) return null;
         // Under vLLM's rule a v1 launch stays v1 only up to the rule's limit (a v2 one stays v2 as lengths grow).
         var limit = configuredKernel == AttentionKernel.Auto && kernel == AttentionKernel.PagedV1
             ? Math.Min(launch.LongestLimitTokens, AttentionLaunch.VllmV1LimitTokens(requests, model.Heads))
             : launch.LongestLimitTokens;
         return new StandingShape(launch.HeadsPerRequest, AttentionMakespan.SaturatingBlocks(launch.Bandwidth, launch.PerBlock, launch.Slots),
-            launch.BytesPerToken, launch.Bandwidth, launch.PerBlock, launch.Slots, launch.FixedNs, limit, GenericLaunches(kernel, launch));
+            launch.BytesPerToken, launch.Bandwidth, launch.PerBlock, launch.Slots, launch.FixedNs, limit, GenericLaunches(kernel, launch),
+            launch.PartitionTokens);
     }
 
     /// <summary>The current pass of a standing batch: what <see cref="Estimate"/> gives for it, from the batch's incremental sums.</summary>
@@ -287,10 +290,14 @@ public sealed class ForwardCostModel : IStandingCosts
         var b = shape.BytesPerToken;
         var totalBytes = AttentionBlocks.BytesOfRequests(standing.TotalTokens, shape.KvHeads, b);
         var balanced = totalBytes / AttentionMakespan.Aggregate(bandwidth, perBlock, slots);
-        var (capped, cap) = standing.Capped();
-        var shared = AttentionMakespan.SharedNs(capped, standing.LongestTokens, cap, b, bandwidth, perBlock, slots);
-        var launch = Math.Max(Math.Max(AttentionMakespan.FloorNs(totalBytes, standing.LongestTokens, b, bandwidth, perBlock, slots),
-            standing.LaunchOrderNs()), standing.WavesNs());
+        // A split launch's largest block is a partition once the longest member spans more than one.
+        var longestBlock = Math.Min(standing.LongestTokens, shape.PartitionTokens);
+        var partitioned = standing.Partitioned;
+        var passes = standing.Passes;
+        var (capped, cap) = partitioned?.Capped(passes) ?? standing.Capped();
+        var shared = AttentionMakespan.SharedNs(capped, longestBlock, cap, b, bandwidth, perBlock, slots);
+        var launch = Math.Max(Math.Max(AttentionMakespan.FloorNs(totalBytes, longestBlock, b, bandwidth, perBlock, slots),
+            partitioned?.LaunchOrderNs(passes) ?? standing.LaunchOrderNs()), partitioned?.WavesNs(passes) ?? standing.WavesNs());
         var makespan = Math.Max(Math.Max(shared, launch), balanced);
         return Compose(standing.Count, standing.Count, makespan + shape.FixedNs, balanced + shape.FixedNs, 0, shape.GenericLaunches);
     }

@@ -132,9 +132,13 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             }
         }
         if (lateCount > 1) Array.Sort(late, 0, lateCount);
-        StartSharedSums();
-        StartLaunchOrder();
-        StartWaves();
+        if (shape.OneBlockPerHead)
+        {
+            StartSharedSums();
+            StartLaunchOrder();
+            StartWaves();
+        }
+        else StartPartitioned();
         Active = true;
         return true;
     }
@@ -285,6 +289,19 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
                 shape.BytesPerToken, shape.Bandwidth, shape.PerBlock, shape.Slots));
         }
         return best;
+    }
+
+    // Launches that split KV into partitions (vLLM's PagedAttention v2, split FlashAttention-2, the split kernel): their sums
+    // are kept by the cost model's PartitionedStandingSums, which rebuilds them when a member crosses into a new partition.
+    private PartitionedStandingSums? partitioned;
+
+    /// <summary>The sums of a launch that splits KV; null with one block per head (this batch's own sums then hold).</summary>
+    public PartitionedStandingSums? Partitioned => shape.OneBlockPerHead ? null : partitioned;
+
+    private void StartPartitioned()
+    {
+        partitioned ??= new PartitionedStandingSums();
+        partitioned.Start(context0.AsSpan(0, Count), shape, horizon - 1);
     }
 
     private static void Grow<T>(ref T[] array, int size)
