@@ -104,6 +104,9 @@ public sealed class StandingDecodeTests
             return standing;
         }
 
+        // (the shape the batch stands with is the launch of its first pass: one block per head, or its partitions)
+        Assert.Equal(costModel.LaunchFor(batch.Entries.Select(e => e.ContextTokens).ToArray()).PartitionTokens, standing.Shape.PartitionTokens);
+
         // When both advance up to 300 passes (as long as the shape holds), Then every pass costs the same, to the nanosecond
         for (var pass = 0; pass < Math.Min(300, standing.Horizon); pass++)
         {
