@@ -199,6 +199,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             drained0[i] = KvHeads * prefix + partialBlocks * context0[d];
             drainRate[i] = KvHeads * (long)d + partialBlocks;
         }
+        CacheLines();
         hullCount = hullAt = 0;
         for (var i = 0; i < lines; i++)
         {
@@ -215,9 +216,24 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
 
     private int FirstLine => Count - lines;
 
-    private double Intercept(int i) => drained0[i] * shape.BytesPerToken / shape.Aggregate + context0[FirstLine + i] * shape.BytesPerToken / shape.PerBlock;
+    private double Intercept(int i) => intercepts[i];
 
-    private double Slope(int i) => drainRate[i] * shape.BytesPerToken / shape.Aggregate + shape.BytesPerToken / shape.PerBlock;
+    private double Slope(int i) => slopes[i];
+
+    // The lines' intercepts and slopes, computed once per batch: the envelope's construction compares each several times.
+    private double[] intercepts = [];
+    private double[] slopes = [];
+
+    private void CacheLines()
+    {
+        Grow(ref intercepts, lines);
+        Grow(ref slopes, lines);
+        for (var i = 0; i < lines; i++)
+        {
+            intercepts[i] = drained0[i] * shape.BytesPerToken / shape.Aggregate + context0[FirstLine + i] * shape.BytesPerToken / shape.PerBlock;
+            slopes[i] = drainRate[i] * shape.BytesPerToken / shape.Aggregate + shape.BytesPerToken / shape.PerBlock;
+        }
+    }
 
     /// <summary>Whether the next pass can run standing: within the horizon, and the free blocks cover its crossings.</summary>
     public bool CanRunNext(KvBlockManager blocks)
