@@ -119,7 +119,7 @@ public sealed class TransferFabric(Simulation sim)
             var share = Math.Max(0, bottleneck!.Spare / bottleneck.Unfixed);
             foreach (var flow in flows)
             {
-                if (flow.Fixed || !flow.Path.Links.Contains(bottleneck)) continue;
+                if (flow.Fixed || !Crosses(flow.Path.Links, bottleneck)) continue;
                 flow.Fixed = true;
                 flow.Rate = share;
                 left--;
@@ -131,5 +131,13 @@ public sealed class TransferFabric(Simulation sim)
                 }
             }
         }
+    }
+
+    /// <summary>Whether a path crosses the link, by reference (LINQ's Contains cast the list to an interface for every flow and every bottleneck).</summary>
+    private static bool Crosses(IReadOnlyList<Link> links, Link link)
+    {
+        for (var i = 0; i < links.Count; i++)
+            if (ReferenceEquals(links[i], link)) return true;
+        return false;
     }
 }
