@@ -50,6 +50,9 @@ public sealed class ForwardCostModel : IStandingCosts
     private double denseTokens = -1;
     private int denseEntries = -1;
     private long denseValue;
+    /// <summary>Pure decode batches up to this size keep their dense time (<see cref="DenseNs"/>).</summary>
+    private const int DecodeDenseCached = 1024;
+    private readonly long[] decodeDense = Enumerable.Repeat(-1L, DecodeDenseCached).ToArray();
 
     /// <param name="tensorParallel">The instance's collectives when it spans several GPUs: every pass is then priced on one GPU's shard
     /// (<see cref="ModelSpec.Shard"/>: its heads, KV heads, MLP units and vocabulary), every shard alike, plus the collectives.</param>
@@ -236,10 +239,19 @@ public sealed class ForwardCostModel : IStandingCosts
     private long DenseNs(double tokens, int entries)
     {
         if (calibrated is null && tokens == denseTokens && entries == denseEntries) return denseValue;
+        // Pure decode passes (a token per request) by batch size: the prefill and decode instances of a size share this model,
+        // so their passes alternate and the last value alone misses.
+        var decode = calibrated is null && tokens == entries && entries < DecodeDenseCached;
+        if (decode && decodeDense[entries] is var known and >= 0)
+        {
+            (denseTokens, denseEntries, denseValue) = (tokens, entries, known);
+            return known;
+        }
         var perLayer = calibrated?.DenseNs(tokens) ?? LayerGemmsNs(tokens, model.LayerWeightBytes, model.ParamsPerLayer, GemmsPerLayer)
             + tokens * model.Hidden * ElementwiseBytesPerTokenHidden / gpu.HbmBytesPerNs;
         var lmHeadNs = LayerGemmsNs(entries, model.LmHeadWeightBytes, (long)model.Vocab * model.Hidden, 1);
         (denseTokens, denseEntries, denseValue) = (tokens, entries, Round(model.Layers * perLayer + lmHeadNs));
+        if (decode) decodeDense[entries] = denseValue;
         return denseValue;
     }
 
