@@ -165,6 +165,12 @@ public sealed class AttentionBlocks
     public long TokensCappedAt(int capTokens)
     {
         long sum = 0;
+        if (fullBlocks == 0)
+        {
+            // Every request is one block per head (or one partition): its heads' blocks are its last.
+            for (var r = 0; r < count; r++) sum += Math.Min(lastTokens[r], capTokens);
+            return KvHeads * sum;
+        }
         for (var r = 0; r < count; r++)
         {
             var (tokens, partitions, last) = (kvTokens[r], partitionCounts[r], lastTokens[r]);
