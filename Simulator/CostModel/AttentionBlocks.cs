@@ -10,15 +10,18 @@ namespace Simulator.CostModel;
 /// </summary>
 public sealed class AttentionBlocks
 {
-    private readonly List<(int KvTokens, int Partitions, int LastPartitionTokens)> requests = [];
+    // Per request, in batch order: its KV tokens, partitions and last partition's tokens. Arrays rather than a list of tuples:
+    // the closed form walks them several times a pass.
+    private int[] kvTokens = new int[16];
+    private int[] partitionCounts = new int[16];
+    private int[] lastTokens = new int[16];
+    private int count;
 
-    /// <summary>Scratch for <see cref="KthLargestBlockTokens"/>, reused (per instance: a thread-static one cost a TLS lookup per pass).</summary>
-    private readonly PriorityQueue<(int Tokens, long Count), int> heap = new();
+    /// <summary>Blocks holding a whole partition: (partitions - 1) x heads of each request (none with one block per head).</summary>
+    private long fullBlocks;
 
+    /// <summary>Scratch for the selections, reused.</summary>
     private int[] lengths = new int[16];
-
-    /// <summary>Scratch for <see cref="SmallestBlocksTokens"/> with split blocks, reused.</summary>
-    private readonly List<(int Tokens, long Count)> groups = [];
 
     public AttentionBlocks(int kvHeads, int partitionTokens, double bytesPerToken) => Configure(kvHeads, partitionTokens, bytesPerToken);
 
@@ -46,7 +49,7 @@ public sealed class AttentionBlocks
 
     public double LongestBlockBytes => LongestBlockTokens * BytesPerToken;
 
-    public int RequestCount => requests.Count;
+    public int RequestCount => count;
 
     /// <summary>Bytes of requests holding <paramref name="tokens"/> KV tokens in all, every head read: the one formula both ways of summing use.</summary>
     public static double BytesOfRequests(long tokens, int kvHeads, double bytesPerToken) => (double)tokens * kvHeads * bytesPerToken;
@@ -62,22 +65,38 @@ public sealed class AttentionBlocks
 
     public void Clear()
     {
-        requests.Clear();
+        count = 0;
+        fullBlocks = 0;
+        lastTokensSum = 0;
         BlockCount = 0;
         TotalTokens = 0;
         LongestBlockTokens = 0;
         ShortestTokens = 0;
     }
 
+    /// <summary>Tokens of every request's last block (each counted once, not per head).</summary>
+    private long lastTokensSum;
+
     public void Add(int kvTokens)
     {
+        if (count == this.kvTokens.Length)
+        {
+            Array.Resize(ref this.kvTokens, 2 * count);
+            Array.Resize(ref partitionCounts, 2 * count);
+            Array.Resize(ref lastTokens, 2 * count);
+        }
         // One block per (request, head) unless split: no division on the common path.
         var partitions = OneBlockPerHead ? 1 : (int)((kvTokens + (long)PartitionTokens - 1) / PartitionTokens);
         var last = kvTokens - (partitions - 1) * PartitionTokens;
-        requests.Add((kvTokens, partitions, last));
+        this.kvTokens[count] = kvTokens;
+        partitionCounts[count] = partitions;
+        lastTokens[count] = last;
+        count++;
         BlockCount += (long)partitions * KvHeads;
+        fullBlocks += (long)(partitions - 1) * KvHeads;
+        lastTokensSum += last;
         TotalTokens += kvTokens;
-        ShortestTokens = requests.Count == 1 ? kvTokens : Math.Min(ShortestTokens, kvTokens);
+        ShortestTokens = count == 1 ? kvTokens : Math.Min(ShortestTokens, kvTokens);
         LongestBlockTokens = Math.Max(LongestBlockTokens, Math.Min(kvTokens, PartitionTokens));
     }
 
@@ -86,41 +105,30 @@ public sealed class AttentionBlocks
 
     /// <summary>
     /// Tokens of the <paramref name="w"/> smallest blocks together (every block when there are fewer). Blocks of one request are
-    /// its heads' (equal) and its partitions'; O(1) when the shortest request's heads cover w, else a sort of the block sizes.
+    /// its heads' (equal) and its partitions'; no last block exceeds a partition, so the w smallest are the smallest last blocks,
+    /// then whole partitions: O(1) when the shortest request's heads cover w, else one selection, O(requests).
     /// </summary>
     public long SmallestBlocksTokens(long w)
     {
         if (w <= 0 || BlockCount == 0) return 0;
         if (w >= BlockCount) return TotalTokens * KvHeads;
-        // With partitions a longer request's last partition can be the smallest block: only whole requests allow the shortcuts.
-        if (OneBlockPerHead) return w <= KvHeads ? w * ShortestTokens : SmallestRequestsTokens(w);
-        groups.Clear();
-        foreach (var (tokens, partitions, last) in requests)
-        {
-            if (partitions > 1) groups.Add((Math.Min(PartitionTokens, tokens), (long)(partitions - 1) * KvHeads));
-            groups.Add((last, KvHeads));
-        }
-        groups.Sort((a, b) => a.Tokens.CompareTo(b.Tokens));
-        long sum = 0;
-        foreach (var (tokens, count) in groups)
-        {
-            var take = Math.Min(count, w);
-            sum += take * tokens;
-            w -= take;
-            if (w == 0) break;
-        }
-        return sum;
+        var lastBlocks = (long)count * KvHeads;
+        // Every last block and w - lastBlocks whole partitions.
+        if (w > lastBlocks) return KvHeads * lastTokensSum + (w - lastBlocks) * PartitionTokens;
+        // With one block per head the shortest request's heads are the smallest blocks; a split request's last block may be smaller.
+        if (OneBlockPerHead && w <= KvHeads) return w * ShortestTokens;
+        return SmallestLastBlocksTokens(w);
     }
 
     /// <summary>
-    /// One block per head: the w smallest blocks are the heads of the k = w / heads shortest requests and w mod heads heads of the
-    /// next, so their sum needs the (k+1)-th shortest length and the lengths below it: one selection, O(requests), no allocation.
+    /// The w smallest last blocks (w at most their number): the heads of the k = w / heads shortest last blocks and w mod heads heads
+    /// of the next, so their sum needs the (k+1)-th shortest and the lengths below it: one selection, O(requests), no allocation.
     /// </summary>
-    private long SmallestRequestsTokens(long w)
+    private long SmallestLastBlocksTokens(long w)
     {
-        var n = requests.Count;
+        var n = count;
         if (lengths.Length < n) lengths = new int[Math.Max(n, 2 * lengths.Length)];
-        for (var i = 0; i < n; i++) lengths[i] = requests[i].KvTokens;
+        Array.Copy(lastTokens, lengths, n);
         var whole = (int)(w / KvHeads);
         var rest = w - (long)whole * KvHeads;
         // The (whole+1)-th shortest (index whole): every length below it is among the shortest `whole`, ties fill up the rest.
@@ -136,15 +144,18 @@ public sealed class AttentionBlocks
     }
 
     /// <summary>Request <paramref name="i"/>'s KV tokens (batch order).</summary>
-    public int TokensOf(int i) => requests[i].KvTokens;
+    public int TokensOf(int i) => kvTokens[i];
 
     /// <summary>Every block's bytes, in launch order.</summary>
     public IEnumerable<double> InLaunchOrder()
     {
-        foreach (var (_, partitions, last) in requests)
+        for (var r = 0; r < count; r++)
+        {
+            var (partitions, last) = (partitionCounts[r], lastTokens[r]);
             for (var h = 0; h < KvHeads; h++)
                 for (var p = 0; p < partitions; p++)
                     yield return (p == partitions - 1 ? last : PartitionTokens) * BytesPerToken;
+        }
     }
 
     /// <summary>
@@ -154,48 +165,40 @@ public sealed class AttentionBlocks
     public long TokensCappedAt(int capTokens)
     {
         long sum = 0;
-        foreach (var (tokens, partitions, last) in requests)
+        if (fullBlocks == 0)
+        {
+            // Every request is one block per head (or one partition): its heads' blocks are its last.
+            for (var r = 0; r < count; r++) sum += Math.Min(lastTokens[r], capTokens);
+            return KvHeads * sum;
+        }
+        for (var r = 0; r < count; r++)
+        {
+            var (tokens, partitions, last) = (kvTokens[r], partitionCounts[r], lastTokens[r]);
             sum += KvHeads * ((partitions - 1) * (long)Math.Min(Math.Min(PartitionTokens, tokens), capTokens) + Math.Min(last, capTokens));
+        }
         return sum;
     }
 
-    /// <summary>The size in tokens of the k-th largest block (k from 1), or 0 when there are fewer blocks.</summary>
+    /// <summary>
+    /// The size in tokens of the k-th largest block (k from 1), or 0 when there are fewer blocks. Whole partitions are the largest
+    /// blocks (no last block exceeds one): a partition while they number k or more, else a last block, the ceil((k - whole
+    /// partitions) / heads)-th longest: one selection, O(requests).
+    /// </summary>
     public int KthLargestBlockTokens(long k)
     {
         if (k > BlockCount || k < 1) return 0;
-        if (OneBlockPerHead)
-        {
-            // Each request is KvHeads equal blocks: the k-th largest block is the ceil(k / heads)-th longest request.
-            var n = requests.Count;
-            if (lengths.Length < n) lengths = new int[Math.Max(n, 2 * lengths.Length)];
-            for (var i = 0; i < n; i++) lengths[i] = requests[i].KvTokens;
-            var rank = (int)((k + KvHeads - 1) / KvHeads);
-            return Metrics.OrderStatistics.SelectInPlace(lengths.AsSpan(0, n), n - rank);
-        }
-        // Keep the largest block groups whose counts cover k; the smallest kept group then holds the k-th.
-        heap.Clear();
-        long kept = 0;
-        foreach (var (tokens, partitions, last) in requests)
-        {
-            Offer(Math.Min(PartitionTokens, tokens), (long)(partitions - 1) * KvHeads);
-            Offer(last, KvHeads);
-        }
-        return heap.Peek().Tokens;
-
-        void Offer(int tokens, long count)
-        {
-            if (count == 0) return;
-            if (kept >= k && tokens <= heap.Peek().Tokens) return;
-            heap.Enqueue((tokens, count), tokens);
-            kept += count;
-            while (kept - heap.Peek().Count >= k) kept -= heap.Dequeue().Count;
-        }
+        if (fullBlocks >= k) return PartitionTokens;
+        var n = count;
+        if (lengths.Length < n) lengths = new int[Math.Max(n, 2 * lengths.Length)];
+        Array.Copy(lastTokens, lengths, n);
+        var rank = (int)((k - fullBlocks + KvHeads - 1) / KvHeads);
+        return Metrics.OrderStatistics.SelectInPlace(lengths.AsSpan(0, n), n - rank);
     }
 
     /// <summary>Request <paramref name="i"/> (batch order): its block count, largest block and total bytes.</summary>
     internal (long Blocks, double LargestBytes, double RequestBytes) Request(int i)
     {
-        var (tokens, partitions, _) = requests[i];
+        var (tokens, partitions) = (kvTokens[i], partitionCounts[i]);
         return ((long)partitions * KvHeads, Math.Min(tokens, PartitionTokens) * BytesPerToken, BytesOfRequests(tokens, KvHeads, BytesPerToken));
     }
 }

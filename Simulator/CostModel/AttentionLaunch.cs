@@ -88,20 +88,25 @@ public readonly record struct AttentionLaunch(
                 var nBlocks = (int)Math.Min(int.MaxValue, (longestTokens + (long)blockN - 1) / blockN);
                 var splits = split ? Fa2Splits(requests * heads, gpu.SmCount, nBlocks, Fa2MaxSplits) : 1;
                 var partition = splits > 1 ? (nBlocks + splits - 1) / splits * blockN : int.MaxValue;
-                // A standing batch needs one split, and keeps it while the heuristic does.
+                // A standing batch keeps the launch while the heuristic does: one split, or splits of the same partition.
+                var limit = !split || !withLimit ? int.MaxValue
+                    : splits == 1 ? Fa2SameSplitLimit(requests * heads, gpu.SmCount, nBlocks, blockN)
+                    : Fa2SamePartitionLimit(requests * heads, gpu.SmCount, nBlocks, blockN, partition);
                 return new(kernel, heads, partition, bytes, (packed ? 1 : group) * hbm, rates.PerBlockGbPerS,
                     gpu.SmCount * rates.ResidentBlocksPerSm, (rates.LaunchUs + (splits > 1 ? rates.ReductionUs : 0)) * Units.NsPerMicrosecond,
-                    false, split && withLimit && splits == 1 ? Fa2SameSplitLimit(requests * heads, gpu.SmCount, nBlocks, blockN) : int.MaxValue);
+                    false, limit);
             }
             case AttentionKernel.SplitKv:
             {
                 var rates = RatesOrNull(gpu, kernel);
-                var partition = !split ? int.MaxValue
-                    : config.SplitKvPartitionTokens ?? (rates is null ? GenericSplitTokens : FillingPartition(gpu, requests * model.KvHeads, longestTokens));
+                var (partition, limit) = !split ? (int.MaxValue, int.MaxValue)
+                    : config.SplitKvPartitionTokens is { } configured ? (configured, int.MaxValue)
+                    : rates is null ? (GenericSplitTokens, int.MaxValue)
+                    : FillingPartition(gpu, requests * model.KvHeads, longestTokens);
                 return rates is null
-                    ? new(kernel, model.KvHeads, partition, bytes, hbm, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots, 0, false, int.MaxValue)
+                    ? new(kernel, model.KvHeads, partition, bytes, hbm, gpu.PerBlockBytesPerNs, gpu.ResidentBlockSlots, 0, false, limit)
                     : new(kernel, model.KvHeads, partition, bytes, hbm, rates.PerBlockGbPerS, gpu.SmCount * rates.ResidentBlocksPerSm,
-                        (rates.LaunchUs + (split ? rates.ReductionUs : 0)) * Units.NsPerMicrosecond, false, int.MaxValue);
+                        (rates.LaunchUs + (split ? rates.ReductionUs : 0)) * Units.NsPerMicrosecond, false, limit);
             }
             case AttentionKernel.Flashinfer:
             {
@@ -128,12 +133,14 @@ public readonly record struct AttentionLaunch(
     /// Flash-Decoding's aim (PyTorch blog "Flash-Decoding for long-context inference"): split the KV so the launch fills the GPU
     /// even at batch 1. Modelled as about two blocks per SM: ceil(2 SMs / (requests x KV heads)) splits of the longest request,
     /// each a multiple of 128 tokens (FlashAttention's key block); one split once the heads alone fill the GPU.
+    /// Also the longest KV up to which the partition stays: splits x partition (a longer one needs a larger multiple of 128).
     /// </summary>
-    private static int FillingPartition(GpuSpec gpu, long heads, int longestTokens)
+    private static (int PartitionTokens, int LimitTokens) FillingPartition(GpuSpec gpu, long heads, int longestTokens)
     {
         var splits = Math.Max(1, (2L * gpu.SmCount + heads - 1) / heads);
         var perSplit = (longestTokens + splits - 1) / splits;
-        return (int)Math.Min(int.MaxValue, Math.Max(128, (perSplit + 127) / 128 * 128));
+        var partition = (int)Math.Min(int.MaxValue, Math.Max(128, (perSplit + 127) / 128 * 128));
+        return (partition, (int)Math.Clamp(splits * partition, longestTokens, int.MaxValue));
     }
 
     /// <summary>The longest KV up to which vLLM's rule keeps choosing v1 for this many requests: 8,192, or one partition when seqs * heads &lt;= 512.</summary>
@@ -193,6 +200,18 @@ public readonly record struct AttentionLaunch(
         var n = nBlocks;
         // A standing batch ends at the limit and may start again, so a bounded search is enough.
         while (n < nBlocks + 256 && Fa2Splits(blocks, sms, n + 1, Fa2MaxSplits) == 1) n++;
+        return (int)Math.Min(int.MaxValue, (long)n * blockN);
+    }
+
+    /// <summary>
+    /// The longest KV (in tokens) up to which FlashAttention-2's heuristic keeps splitting into partitions of <paramref name="partition"/>
+    /// tokens (the split count may change if the partition does not: the launch is the same).
+    /// </summary>
+    private static int Fa2SamePartitionLimit(long blocks, int sms, int nBlocks, int blockN, int partition)
+    {
+        var n = nBlocks;
+        // A standing batch ends at the limit and may start again, so a bounded search is enough.
+        while (n < nBlocks + 256 && Fa2Splits(blocks, sms, n + 1, Fa2MaxSplits) is var s && s > 1 && (n + s) / s * blockN == partition) n++;
         return (int)Math.Min(int.MaxValue, (long)n * blockN);
     }
 

@@ -93,20 +93,29 @@ public static class AttentionMakespan
     /// number (r + 1) * heads, so it starts once mustDrain = (r + 1) * heads - slots blocks have drained:
     /// the first d = min(r, mustDrain / heads) requests whole and mustDrain - d * heads blocks of request d.
     /// Only requests with mustDrain &gt; 0 can exceed <see cref="FloorNs"/>.
+    /// <para>The drained tokens (the first mustDrain blocks in launch order) never shrink along the batch, so the requests are walked
+    /// from the last: once a request's term with the longest request's block in place of its own cannot exceed the largest so far,
+    /// no earlier one can (every step of the formula rounds monotonically), and the walk stops. The same maximum, with fewer divisions.</para>
     /// </summary>
     private static double LaunchOrderPerHeadNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots)
     {
         var heads = blocks.KvHeads;
+        var first = FirstWaveBound(heads, slots);
+        var last = blocks.RequestCount - 1;
+        if (last < first) return 0;
         double makespan = 0;
+        var d = (int)Math.Min(last, ((long)(last + 1) * heads - slots) / heads);
         long prefix = 0; // tokens of requests [0, d)
-        var d = 0;
-        for (var r = FirstWaveBound(heads, slots); r < blocks.RequestCount; r++)
+        for (var q = 0; q < d; q++) prefix += blocks.TokensOf(q);
+        var longest = blocks.LongestBlockTokens;
+        for (var r = last; r >= first; r--)
         {
             var mustDrain = (long)(r + 1) * heads - slots;
             var drained = (int)Math.Min(r, mustDrain / heads);
-            while (d < drained) prefix += blocks.TokensOf(d++);
-            makespan = Math.Max(makespan, PerHeadTermNs(heads * prefix + (mustDrain - (long)d * heads) * blocks.TokensOf(d),
-                blocks.TokensOf(r), blocks.BytesPerToken, bandwidth, perBlock, slots));
+            while (d > drained) prefix -= blocks.TokensOf(--d);
+            var drainedTokens = heads * prefix + (mustDrain - (long)d * heads) * blocks.TokensOf(d);
+            if (PerHeadTermNs(drainedTokens, longest, blocks.BytesPerToken, bandwidth, perBlock, slots) <= makespan) break;
+            makespan = Math.Max(makespan, PerHeadTermNs(drainedTokens, blocks.TokensOf(r), blocks.BytesPerToken, bandwidth, perBlock, slots));
         }
         return makespan;
     }
@@ -122,6 +131,20 @@ public static class AttentionMakespan
     public static double PerHeadTermNs(long drainedBlockTokens, int requestTokens, double bytesPerToken, double bandwidth, double perBlock, int slots) =>
         (double)drainedBlockTokens * bytesPerToken / Aggregate(bandwidth, perBlock, slots) + (double)requestTokens * bytesPerToken / perBlock;
 
+    /// <summary>
+    /// One request's launch-order bound with split KV: the requests launched before its last wave drain whole
+    /// (<paramref name="tokensBefore"/>) and <paramref name="partialBlocks"/> of the next one's <paramref name="partialRequestBlocks"/>
+    /// blocks (its <paramref name="partialTokens"/> spread evenly over them) at the aggregate rate, then its largest block
+    /// (<paramref name="largestBlockTokens"/>) runs at the per-block rate. The formula both the per-pass and the incremental path use.
+    /// </summary>
+    public static double SplitTermNs(long tokensBefore, long partialBlocks, int partialTokens, long partialRequestBlocks, int largestBlockTokens,
+        int heads, double bytesPerToken, double aggregate, double perBlock)
+    {
+        var partial = partialBlocks > 0 ? partialBlocks * AttentionBlocks.BytesOfRequests(partialTokens, heads, bytesPerToken) / partialRequestBlocks : 0;
+        var largest = largestBlockTokens * bytesPerToken;
+        return (AttentionBlocks.BytesOfRequests(tokensBefore, heads, bytesPerToken) + partial) / aggregate + largest / perBlock;
+    }
+
     private static double LaunchOrderSplitNs(AttentionBlocks blocks, double bandwidth, double perBlock, int slots)
     {
         var aggregate = Aggregate(bandwidth, perBlock, slots);
@@ -132,7 +155,7 @@ public static class AttentionMakespan
         long blocksBefore = 0, tokensBefore = 0;
         for (var r = 0; r < blocks.RequestCount; r++)
         {
-            var (count, largest, _) = blocks.Request(r);
+            var count = blocks.Request(r).Blocks;
             // The request's last block is launch number launched + count; it gets a slot once
             // launched + count - slots earlier blocks have finished.
             var mustDrain = launched + count - slots;
@@ -142,10 +165,9 @@ public static class AttentionMakespan
                 tokensBefore += blocks.TokensOf(drainedRequest);
                 drainedRequest++;
             }
-            var next = blocks.Request(drainedRequest);
-            var partial = mustDrain > blocksBefore ? (mustDrain - blocksBefore) * next.RequestBytes / next.Blocks : 0;
-            var bytesBefore = AttentionBlocks.BytesOfRequests(tokensBefore, blocks.KvHeads, blocks.BytesPerToken);
-            makespan = Math.Max(makespan, (bytesBefore + partial) / aggregate + largest / perBlock);
+            makespan = Math.Max(makespan, SplitTermNs(tokensBefore, mustDrain - blocksBefore, blocks.TokensOf(drainedRequest),
+                blocks.Request(drainedRequest).Blocks, Math.Min(blocks.TokensOf(r), blocks.PartitionTokens), blocks.KvHeads, blocks.BytesPerToken,
+                aggregate, perBlock));
             launched += count;
         }
         return makespan;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Policies.Core;
 using Simulator.Calibration;
 using Simulator.Specs;
@@ -50,6 +51,9 @@ public sealed class ForwardCostModel : IStandingCosts
     private double denseTokens = -1;
     private int denseEntries = -1;
     private long denseValue;
+    /// <summary>Pure decode batches up to this size keep their dense time (<see cref="DenseNs"/>).</summary>
+    private const int DecodeDenseCached = 1024;
+    private readonly long[] decodeDense = Enumerable.Repeat(-1L, DecodeDenseCached).ToArray();
 
     /// <param name="tensorParallel">The instance's collectives when it spans several GPUs: every pass is then priced on one GPU's shard
     /// (<see cref="ModelSpec.Shard"/>: its heads, KV heads, MLP units and vocabulary), every shard alike, plus the collectives.</param>
@@ -132,12 +136,13 @@ public sealed class ForwardCostModel : IStandingCosts
     {
         double tokens = 0, prefillNs = 0;
         rows.Clear();
-        var entries = batch.Entries;
+        // The batch's list as a span when it is one (it is, from every policy): no interface call per entry.
+        var entries = batch.Entries is List<BatchEntry> list ? CollectionsMarshal.AsSpan(list) : batch.Entries.ToArray();
         var prefillRows = calibrated?.PrefillAsRows == true;
         int decodes = 0, decodeMax = 0;
         long decodeSum = 0;
-        if (decodeLengths.Length < entries.Count) decodeLengths = new int[Math.Max(entries.Count, 2 * decodeLengths.Length)];
-        for (var i = 0; i < entries.Count; i++)
+        if (decodeLengths.Length < entries.Length) decodeLengths = new int[Math.Max(entries.Length, 2 * decodeLengths.Length)];
+        for (var i = 0; i < entries.Length; i++)
         {
             var entry = entries[i];
             tokens += entry.NewTokens;
@@ -181,7 +186,7 @@ public sealed class ForwardCostModel : IStandingCosts
             genericLaunches = GenericLaunches(kernel, launch);
         }
         if (rows.BlockCount > 0) prefillNs += RowsNsPerLayer();
-        return Compose(tokens, entries.Count, attentionNs, balancedNs, prefillNs, genericLaunches);
+        return Compose(tokens, entries.Length, attentionNs, balancedNs, prefillNs, genericLaunches);
     }
 
     /// <summary>
@@ -236,10 +241,19 @@ public sealed class ForwardCostModel : IStandingCosts
     private long DenseNs(double tokens, int entries)
     {
         if (calibrated is null && tokens == denseTokens && entries == denseEntries) return denseValue;
+        // Pure decode passes (a token per request) by batch size: the prefill and decode instances of a size share this model,
+        // so their passes alternate and the last value alone misses.
+        var decode = calibrated is null && tokens == entries && entries < DecodeDenseCached;
+        if (decode && decodeDense[entries] is var known and >= 0)
+        {
+            (denseTokens, denseEntries, denseValue) = (tokens, entries, known);
+            return known;
+        }
         var perLayer = calibrated?.DenseNs(tokens) ?? LayerGemmsNs(tokens, model.LayerWeightBytes, model.ParamsPerLayer, GemmsPerLayer)
             + tokens * model.Hidden * ElementwiseBytesPerTokenHidden / gpu.HbmBytesPerNs;
         var lmHeadNs = LayerGemmsNs(entries, model.LmHeadWeightBytes, (long)model.Vocab * model.Hidden, 1);
         (denseTokens, denseEntries, denseValue) = (tokens, entries, Round(model.Layers * perLayer + lmHeadNs));
+        if (decode) decodeDense[entries] = denseValue;
         return denseValue;
     }
 
@@ -257,26 +271,29 @@ public sealed class ForwardCostModel : IStandingCosts
 
     /// <summary>
     /// Whether this model's passes can run as standing batches (the serving loop's standing decode): their incremental sums
-    /// reproduce the closed form only with one block per head and each request's own length, uncalibrated.
+    /// reproduce the closed form only with each request's own length, uncalibrated.
     /// </summary>
     public bool SupportsStanding => calibrated is null && config.AttentionMode == AttentionMode.ClosedForm && config.AttentionLengths == AttentionLengths.Own;
 
     /// <summary>
     /// The attention shape and rates a standing batch of <paramref name="requests"/> decodes whose longest KV is
-    /// <paramref name="longestTokens"/> prices its passes with, or null when its launch splits KV or balances a plan.
+    /// <paramref name="longestTokens"/> prices its passes with, or null when its launch balances a plan over the batch's
+    /// lengths (FlashInfer's split: its chunk depends on every length, not on the longest).
+    /// A launch that splits KV stands with its partition (<see cref="PartitionedStandingSums"/>) while its plan keeps it.
     /// </summary>
     public StandingShape? StandingShapeFor(int requests, int longestTokens, long totalTokens)
     {
         if (!SupportsStanding) return null;
         var kernel = KernelFor(requests, longestTokens);
         var launch = AttentionLaunch.Plan(kernel, model, gpu, config, requests, longestTokens, totalTokens, withLimit: true);
-        if (!launch.OneBlockPerHead || launch.Balanced) return null;
+        if (launch.Balanced) return null;
         // Under vLLM's rule a v1 launch stays v1 only up to the rule's limit (a v2 one stays v2 as lengths grow).
         var limit = configuredKernel == AttentionKernel.Auto && kernel == AttentionKernel.PagedV1
             ? Math.Min(launch.LongestLimitTokens, AttentionLaunch.VllmV1LimitTokens(requests, model.Heads))
             : launch.LongestLimitTokens;
         return new StandingShape(launch.HeadsPerRequest, AttentionMakespan.SaturatingBlocks(launch.Bandwidth, launch.PerBlock, launch.Slots),
-            launch.BytesPerToken, launch.Bandwidth, launch.PerBlock, launch.Slots, launch.FixedNs, limit, GenericLaunches(kernel, launch));
+            launch.BytesPerToken, launch.Bandwidth, launch.PerBlock, launch.Slots, launch.FixedNs, limit, GenericLaunches(kernel, launch),
+            launch.PartitionTokens);
     }
 
     /// <summary>The current pass of a standing batch: what <see cref="Estimate"/> gives for it, from the batch's incremental sums.</summary>
@@ -287,10 +304,14 @@ public sealed class ForwardCostModel : IStandingCosts
         var b = shape.BytesPerToken;
         var totalBytes = AttentionBlocks.BytesOfRequests(standing.TotalTokens, shape.KvHeads, b);
         var balanced = totalBytes / AttentionMakespan.Aggregate(bandwidth, perBlock, slots);
-        var (capped, cap) = standing.Capped();
-        var shared = AttentionMakespan.SharedNs(capped, standing.LongestTokens, cap, b, bandwidth, perBlock, slots);
-        var launch = Math.Max(Math.Max(AttentionMakespan.FloorNs(totalBytes, standing.LongestTokens, b, bandwidth, perBlock, slots),
-            standing.LaunchOrderNs()), standing.WavesNs());
+        // A split launch's largest block is a partition once the longest member spans more than one.
+        var longestBlock = Math.Min(standing.LongestTokens, shape.PartitionTokens);
+        var partitioned = standing.Partitioned;
+        var passes = standing.Passes;
+        var (capped, cap) = partitioned?.Capped(passes) ?? standing.Capped();
+        var shared = AttentionMakespan.SharedNs(capped, longestBlock, cap, b, bandwidth, perBlock, slots);
+        var launch = Math.Max(Math.Max(AttentionMakespan.FloorNs(totalBytes, longestBlock, b, bandwidth, perBlock, slots),
+            partitioned?.LaunchOrderNs(passes) ?? standing.LaunchOrderNs()), partitioned?.WavesNs(passes) ?? standing.WavesNs());
         var makespan = Math.Max(Math.Max(shared, launch), balanced);
         return Compose(standing.Count, standing.Count, makespan + shape.FixedNs, balanced + shape.FixedNs, 0, shape.GenericLaunches);
     }

@@ -6,10 +6,15 @@ namespace Simulator.CostModel;
 /// </summary>
 /// <param name="FixedNs">The attention launch's fixed time.</param>
 /// <param name="GenericLaunches">Generic launches the kernel pays instead of a fixed time of its own.</param>
+/// <param name="PartitionTokens">Tokens per KV partition of a launch that splits (<see cref="PartitionedStandingSums"/> keeps its sums);
+/// int.MaxValue for one block per head.</param>
 public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, double BytesPerToken, double Bandwidth, double PerBlock, int Slots,
-    double FixedNs, int LongestLimitTokens, int GenericLaunches)
+    double FixedNs, int LongestLimitTokens, int GenericLaunches, int PartitionTokens = int.MaxValue)
 {
     public double Aggregate => AttentionMakespan.Aggregate(Bandwidth, PerBlock, Slots);
+
+    /// <summary>Whether every (request, head) is one block, as the standing batch's own sums assume.</summary>
+    public bool OneBlockPerHead => PartitionTokens == int.MaxValue;
 }
 
 /// <summary>
@@ -38,6 +43,15 @@ public interface IStandingSums
 
     /// <summary>The wave bound of the current pass.</summary>
     double WavesNs();
+
+    /// <summary>Standing passes run so far (the current pass's index).</summary>
+    int Passes { get; }
+
+    /// <summary>
+    /// The sums of a launch that splits KV (<see cref="StandingShape.PartitionTokens"/>), which then replace <see cref="Capped"/>,
+    /// <see cref="LaunchOrderNs"/> and <see cref="WavesNs"/>; null with one block per head.
+    /// </summary>
+    PartitionedStandingSums? Partitioned { get; }
 }
 
 /// <summary>Prices standing decode batches: the shape one stands with, and each of its passes (what <see cref="ForwardCostModel.Estimate"/> gives for it).</summary>

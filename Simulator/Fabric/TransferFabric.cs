@@ -15,7 +15,8 @@ public sealed class TransferFabric(Simulation sim)
 {
     private sealed class Flow(TransferPath path, double bytes, SimEvent done)
     {
-        public TransferPath Path { get; } = path;
+        /// <summary>The path's links, copied to an array: the rates are recomputed over them at every start and end of a flow.</summary>
+        public Link[] Links { get; } = [.. path.Links];
         public double Remaining = bytes;
         public double Rate;
         public bool Fixed;
@@ -61,8 +62,8 @@ public sealed class TransferFabric(Simulation sim)
         {
             var moved = Math.Min(flow.Remaining, flow.Rate * dt);
             flow.Remaining -= moved;
-            var links = flow.Path.Links;
-            for (var i = 0; i < links.Count; i++) links[i].BytesCarried += moved;
+            var links = flow.Links;
+            for (var i = 0; i < links.Length; i++) links[i].BytesCarried += moved;
         }
     }
 
@@ -73,8 +74,8 @@ public sealed class TransferFabric(Simulation sim)
         {
             if (flows[i].Remaining > 0.5) continue;
             var flow = flows[i];
-            var links = flow.Path.Links;
-            for (var l = 0; l < links.Count; l++) links[l].BytesCarried += flow.Remaining;
+            var links = flow.Links;
+            for (var l = 0; l < links.Length; l++) links[l].BytesCarried += flow.Remaining;
             flows.RemoveAt(i);
             flow.Done.Succeed();
         }
@@ -97,8 +98,8 @@ public sealed class TransferFabric(Simulation sim)
         foreach (var flow in flows)
         {
             flow.Fixed = false;
-            var links = flow.Path.Links;
-            for (var i = 0; i < links.Count; i++)
+            var links = flow.Links;
+            for (var i = 0; i < links.Length; i++)
             {
                 var link = links[i];
                 if (link.Unfixed == 0)
@@ -119,17 +120,25 @@ public sealed class TransferFabric(Simulation sim)
             var share = Math.Max(0, bottleneck!.Spare / bottleneck.Unfixed);
             foreach (var flow in flows)
             {
-                if (flow.Fixed || !flow.Path.Links.Contains(bottleneck)) continue;
+                if (flow.Fixed || !Crosses(flow.Links, bottleneck)) continue;
                 flow.Fixed = true;
                 flow.Rate = share;
                 left--;
-                var links = flow.Path.Links;
-                for (var i = 0; i < links.Count; i++)
+                var links = flow.Links;
+                for (var i = 0; i < links.Length; i++)
                 {
                     links[i].Spare -= share;
                     links[i].Unfixed--;
                 }
             }
         }
+    }
+
+    /// <summary>Whether a path crosses the link, by reference (LINQ's Contains went through the list's interface for every flow and every bottleneck).</summary>
+    private static bool Crosses(Link[] links, Link link)
+    {
+        for (var i = 0; i < links.Length; i++)
+            if (ReferenceEquals(links[i], link)) return true;
+        return false;
     }
 }

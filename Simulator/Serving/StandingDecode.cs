@@ -131,9 +131,13 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             crossings[r] = (first % blockSize, first, r);
         }
         StartCrossings();
-        StartSharedSums();
-        StartLaunchOrder();
-        StartWaves();
+        if (shape.OneBlockPerHead)
+        {
+            StartSharedSums();
+            StartLaunchOrder();
+            StartWaves();
+        }
+        else StartPartitioned();
         Active = true;
         return true;
     }
@@ -207,6 +211,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             drained0[i] = KvHeads * prefix + partialBlocks * context0[d];
             drainRate[i] = KvHeads * (long)d + partialBlocks;
         }
+        CacheLines();
         hullCount = hullAt = 0;
         for (var i = 0; i < lines; i++)
         {
@@ -223,9 +228,24 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
 
     private int FirstLine => Count - lines;
 
-    private double Intercept(int i) => drained0[i] * shape.BytesPerToken / shape.Aggregate + context0[FirstLine + i] * shape.BytesPerToken / shape.PerBlock;
+    private double Intercept(int i) => intercepts[i];
 
-    private double Slope(int i) => drainRate[i] * shape.BytesPerToken / shape.Aggregate + shape.BytesPerToken / shape.PerBlock;
+    private double Slope(int i) => slopes[i];
+
+    // The lines' intercepts and slopes, computed once per batch: the envelope's construction compares each several times.
+    private double[] intercepts = [];
+    private double[] slopes = [];
+
+    private void CacheLines()
+    {
+        Grow(ref intercepts, lines);
+        Grow(ref slopes, lines);
+        for (var i = 0; i < lines; i++)
+        {
+            intercepts[i] = drained0[i] * shape.BytesPerToken / shape.Aggregate + context0[FirstLine + i] * shape.BytesPerToken / shape.PerBlock;
+            slopes[i] = drainRate[i] * shape.BytesPerToken / shape.Aggregate + shape.BytesPerToken / shape.PerBlock;
+        }
+    }
 
     /// <summary>Whether the next pass can run standing: within the horizon, and the free blocks cover its crossings.</summary>
     public bool CanRunNext(KvBlockManager blocks)
@@ -299,6 +319,19 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
                 shape.BytesPerToken, shape.Bandwidth, shape.PerBlock, shape.Slots));
         }
         return best;
+    }
+
+    // Launches that split KV into partitions (vLLM's PagedAttention v2, split FlashAttention-2, the split kernel): their sums
+    // are kept by the cost model's PartitionedStandingSums, which rebuilds them when a member crosses into a new partition.
+    private PartitionedStandingSums? partitioned;
+
+    /// <summary>The sums of a launch that splits KV; null with one block per head (this batch's own sums then hold).</summary>
+    public PartitionedStandingSums? Partitioned => shape.OneBlockPerHead ? null : partitioned;
+
+    private void StartPartitioned()
+    {
+        partitioned ??= new PartitionedStandingSums();
+        partitioned.Start(context0.AsSpan(0, Count), shape, horizon - 1);
     }
 
     private static void Grow<T>(ref T[] array, int size)

@@ -109,6 +109,36 @@ public sealed class AttentionMakespanTests
     }
 
     [Fact]
+    public void Kth_Largest_Block_And_Capped_Tokens_Should_Match_The_Sorted_Block_Sizes()
+    {
+        // Given random launches, with and without partitions (whole partitions outnumbering k or not), ties on purpose
+        var random = new Random(12);
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var heads = random.Next(1, 41);
+            var partition = random.NextDouble() < 0.3 ? int.MaxValue : random.Next(1, 5) * 128;
+            var blocks = new AttentionBlocks(heads, partition, 512);
+            var sizes = new List<int>();
+            for (var r = random.Next(1, 50); r > 0; r--)
+            {
+                var length = random.NextDouble() < 0.3 ? 1024 : random.Next(1, 4000);
+                blocks.Add(length);
+                var parts = partition == int.MaxValue ? 1 : (length + partition - 1) / partition;
+                for (var h = 0; h < heads; h++)
+                    for (var p = 0; p < parts; p++) sizes.Add(p == parts - 1 ? length - p * Math.Min(partition, length) : partition);
+            }
+            sizes.Sort((a, b) => b.CompareTo(a));
+            // Then the k-th largest and the tokens capped at it equal the brute-force ones, for every k around the counts
+            foreach (var k in new long[] { 1, heads, heads + 1, 132, sizes.Count / 3, sizes.Count - 1, sizes.Count, sizes.Count + 1 })
+            {
+                var expected = k >= 1 && k <= sizes.Count ? sizes[(int)k - 1] : 0;
+                Assert.Equal(expected, blocks.KthLargestBlockTokens(k));
+                Assert.Equal(sizes.Sum(x => (long)Math.Min(x, expected)), blocks.TokensCappedAt(expected));
+            }
+        }
+    }
+
+    [Fact]
     public void Smallest_Blocks_Should_Sum_The_Sorted_Block_Sizes()
     {
         // Given random launches, with and without partitions, and every w from 1 past the block count

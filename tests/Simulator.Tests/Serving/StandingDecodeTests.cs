@@ -25,27 +25,67 @@ public sealed class StandingDecodeTests
         { "opt-13b", "uniform", 64, "per_head" }, { "opt-13b", "equal", 50, "per_head" }, { "opt-13b", "outlier-first", 40, "per_head" },
         { "opt-13b", "outlier-last", 40, "per_head" }, { "opt-13b", "outlier-middle", 120, "per_head" }, { "opt-13b", "bimodal", 300, "per_head" },
         { "opt-13b", "skewed", 200, "per_head" }, { "opt-6.7b", "uniform", 256, "per_head" }, { "opt-6.7b", "bimodal", 100, "per_head" },
-        // vLLM's own kernels (auto): v1 with one block per query head and its fitted rates, 132 slots, so waves from the 4th request;
-        // a batch that vLLM would run with v2 cannot stand.
+        // vLLM's own kernels (auto): v1 with one block per query head and its fitted rates, 132 slots, so waves from the 4th request.
         { "opt-13b", "uniform", 1, "auto" }, { "opt-13b", "uniform", 14, "auto" }, { "opt-13b", "equal", 50, "auto" },
         { "opt-13b", "outlier-last", 40, "auto" }, { "opt-13b", "bimodal", 300, "auto" }, { "opt-6.7b", "uniform", 256, "auto" },
         { "llama-3.1-8b", "uniform", 64, "auto" }, { "llama-3.1-8b", "skewed", 200, "paged_v1" },
-        // FlashAttention-2 (stands while its heuristic keeps one split), FlashInfer (stands once batch x KV heads fill its grid),
+        // ... and batches vLLM's rule sends to v2 (seqs x heads <= 512 with a request past one partition, or one past 8,192 tokens):
+        // 512-token partitions, members crossing into new ones within the 300 passes.
+        { "opt-13b", "uniform", 2, "auto" }, { "opt-13b", "uniform", 4, "auto" }, { "opt-13b", "uniform", 12, "auto" },
+        { "opt-13b", "equal", 12, "auto" }, { "opt-13b", "outlier-last", 10, "auto" }, { "opt-13b", "outlier-first", 12, "auto" },
+        { "opt-13b", "skewed", 40, "auto" }, { "opt-13b", "outlier-middle", 120, "auto" }, { "llama-3.1-8b", "bimodal", 16, "auto" },
+        { "llama-3.1-70b", "uniform", 16, "auto" }, { "opt-13b", "bimodal", 60, "paged_v2" }, { "opt-6.7b", "skewed", 300, "paged_v2" },
+        // FlashAttention-2 (one split while its heuristic keeps one, else its splits while the partition holds), FlashInfer (stands once
+        // batch x KV heads fill its grid; its split plan reads every length and does not stand), the split kernel's filling partitions,
         // and the partitioned kernels with splitting off.
-        { "opt-13b", "uniform", 64, "fa2" }, { "llama-3.1-8b", "bimodal", 12, "fa2" }, { "opt-13b", "skewed", 200, "flashinfer" },
-        { "llama-3.1-8b", "uniform", 20, "flashinfer" }, { "opt-13b", "outlier-last", 40, "split_kv never" },
+        { "opt-13b", "uniform", 64, "fa2" }, { "llama-3.1-8b", "bimodal", 12, "fa2" }, { "opt-13b", "uniform", 2, "fa2" },
+        { "llama-3.1-8b", "uniform", 8, "fa2" }, { "llama-3.1-8b", "outlier-last", 3, "fa2" }, { "opt-13b", "skewed", 200, "flashinfer" },
+        { "llama-3.1-8b", "uniform", 20, "flashinfer" }, { "llama-3.1-8b", "uniform", 4, "flashinfer" }, { "opt-13b", "outlier-last", 40, "split_kv" },
+        { "opt-13b", "uniform", 3, "split_kv" }, { "llama-3.1-8b", "skewed", 30, "split_kv" }, { "opt-13b", "outlier-last", 40, "split_kv never" },
         { "opt-13b", "uniform", 8, "paged_v2 never" }, { "opt-13b", "uniform", 8, "auto never" },
     };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Each_Standing_Pass_Should_Cost_Exactly_What_The_Per_Request_Estimate_Gives(string model, string shape, int batchSize, string kernel)
+    public void Each_Standing_Pass_Should_Cost_Exactly_What_The_Per_Request_Estimate_Gives(string model, string shape, int batchSize, string kernel) =>
+        AssertEachStandingPassExact(model, shape, batchSize, kernel, tp: 1);
+
+    public static TheoryData<string, string, int, string, int> ShardShapes => new()
+    {
+        // The TP scenario's model: Llama-3.1-70B on 4 H100s prices one shard (16 query heads, 2 KV heads), so v2 up to 32 requests.
+        { "llama-3.1-70b", "uniform", 8, "auto", 4 }, { "llama-3.1-70b", "bimodal", 30, "auto", 4 }, { "llama-3.1-70b", "outlier-last", 32, "auto", 4 },
+        { "llama-3.1-70b", "skewed", 45, "auto", 4 }, { "llama-3.1-70b", "uniform", 45, "auto", 4 }, { "llama-3.1-70b", "uniform", 12, "auto", 8 },
+        { "llama-2-70b", "bimodal", 20, "auto", 4 }, { "llama-3.1-70b", "uniform", 6, "fa2", 4 },
+    };
+
+    [Theory]
+    [MemberData(nameof(ShardShapes))]
+    public void Each_Standing_Pass_Should_Cost_Exactly_What_The_Per_Request_Estimate_Gives_When_The_Instance_Is_Tensor_Parallel(
+        string model, string shape, int batchSize, string kernel, int tp) =>
+        AssertEachStandingPassExact(model, shape, batchSize, kernel, tp);
+
+    [Fact]
+    public void A_Standing_Batch_Should_Stand_Across_Partition_Crossings_When_Its_Launch_Splits_KV()
+    {
+        // Given twelve OPT-13B decodes of up to 3,000 tokens, which vLLM's rule runs with v2 (12 x 40 heads <= 512)
+        // When they stand for up to 300 passes, each priced exactly (above)
+        var standing = AssertEachStandingPassExact("opt-13b", "uniform", 12, "auto", tp: 1);
+
+        // Then the batch stood with 512-token partitions through members' crossings, its sums rebuilt at each
+        Assert.NotNull(standing.Partitioned);
+        Assert.Equal(AttentionLaunch.PagedPartitionTokens, standing.Shape.PartitionTokens);
+        Assert.True(standing.Passes >= 100, $"{standing.Passes} passes");
+        Assert.True(standing.Partitioned.Segments > 1, $"{standing.Partitioned.Segments} segments");
+    }
+
+    private static StandingDecode AssertEachStandingPassExact(string model, string shape, int batchSize, string kernel, int tp)
     {
         // Given a decode batch of the shape, formed by a vllm policy, and a standing batch started from it
         var parts = kernel.Split(' ');
         var config = ExperimentLoader.Load(RepoPaths.Quickstart,
             [$"model={model}", $"cost_model.attention_kernel={parts[0]}", $"cost_model.attention_split={(parts.Length > 1 ? parts[1] : "auto")}"]);
-        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel);
+        var costModel = new ForwardCostModel(config.Model, config.Node.Gpu, config.CostModel, engine: EngineProfile.For("vllm"),
+            tensorParallel: tp == 1 ? null : new TensorParallel(config.Model, config.Node.AllReduceFor(tp)!));
         var blocks = new KvBlockManager(1_000_000, 16);
         var policy = new VllmPolicy(new VllmOptions(MaxNumSeqs: 1024, MaxNumBatchedTokens: 1 << 20), new PolicyContext(blocks));
         var random = new Random(batchSize * 7 + shape.Length);
@@ -59,10 +99,13 @@ public sealed class StandingDecodeTests
         Assert.Equal(planned is not null, standing.Start(batch, blocks, int.MaxValue, minimumPasses: 0, costModel.StandingShapeFor));
         if (planned is null)
         {
-            // Only a launch that splits (or whose plan may) cannot stand.
-            Assert.False(costModel.LaunchFor(batch.Entries.Select(e => e.ContextTokens).ToArray()) is { OneBlockPerHead: true, Balanced: false });
-            return;
+            // Only a launch whose plan may balance chunks over the batch's lengths (FlashInfer's split) cannot stand.
+            Assert.Equal(AttentionKernel.Flashinfer, costModel.LaunchFor(batch.Entries.Select(e => e.ContextTokens).ToArray()).Kernel);
+            return standing;
         }
+
+        // (the shape the batch stands with is the launch of its first pass: one block per head, or its partitions)
+        Assert.Equal(costModel.LaunchFor(batch.Entries.Select(e => e.ContextTokens).ToArray()).PartitionTokens, standing.Shape.PartitionTokens);
 
         // When both advance up to 300 passes (as long as the shape holds), Then every pass costs the same, to the nanosecond
         for (var pass = 0; pass < Math.Min(300, standing.Horizon); pass++)
@@ -75,6 +118,7 @@ public sealed class StandingDecodeTests
             batch = policy.Schedule(0);
             standing.PassDone();
         }
+        return standing;
     }
 
     private static int[] Lengths(string shape, int n, Random random) => shape switch
@@ -103,6 +147,13 @@ public sealed class StandingDecodeTests
         { "orca", ["workload.num_requests=300", "workload.arrival.rate_per_s=20", "policy=orca"] },
         { "distserve 1P+1D", ["workload.num_requests=300", "workload.arrival.rate_per_s=20", "policy=distserve",
             "deployment.gpus=[{role: prefill, count: 1}, {role: decode, count: 1}]"] },
+        // Launches that split KV stand with their partitions: long prompts at low load (vLLM's rule picks v2), FlashAttention-2's
+        // and the split kernel's splits, and the TP scenario's model on a prefill and a decode instance of 4 GPUs each.
+        { "vllm v2, long prompts", ["workload.num_requests=200", "workload.arrival.rate_per_s=4", "workload.prompt={dist: uniform, min: 600, max: 6000}"] },
+        { "vllm fa2", ["workload.num_requests=200", "workload.arrival.rate_per_s=6", "cost_model.attention_kernel=fa2"] },
+        { "vllm split_kv", ["workload.num_requests=200", "workload.arrival.rate_per_s=6", "cost_model.attention_kernel=split_kv"] },
+        { "vllm llama-3.1-70b TP4 prefill + TP4 decode", ["model=llama-3.1-70b", "workload.num_requests=300", "workload.arrival.rate_per_s=6",
+            "deployment.gpus=[{role: prefill, count: 1, tp: 4}, {role: decode, count: 1, tp: 4}]"] },
         { "aligned without candidate requests", ["workload.num_requests=300", "workload.arrival.rate_per_s=30", "policy=aligned", "policy.candidate_requests=false",
             "deployment.handoff=host_pool", "deployment.gpus=[{role: prefill, count: 1}, {role: decode, count: 1}]"] },
     };
