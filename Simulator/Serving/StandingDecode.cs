@@ -41,6 +41,8 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     private int[] hull = [];
     /// <summary>Each member's crossings, (residue, first pass, member), sorted: the members crossing in pass j are a prefix of residue j's run.</summary>
     private (int Residue, int First, int Member)[] crossings = [];
+    /// <summary>The crossings in member order, before <see cref="StartCrossings"/> sorts them into <see cref="crossings"/>.</summary>
+    private (int Residue, int First, int Member)[] unsorted = [];
     /// <summary>Where each residue's run of <see cref="crossings"/> starts (and, at residue + 1, ends).</summary>
     private readonly int[] runStart = new int[blockSize + 1];
     /// <summary>The end of each residue's crossing members so far: those whose first crossing has come.</summary>
@@ -115,6 +117,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         Passes = 0;
         IsBatchSwitch = completed.IsBatchSwitch;
         Grow(ref crossings, n);
+        Grow(ref unsorted, n);
         total0 = 0;
         longest0 = 0;
         for (var r = 0; r < n; r++)
@@ -128,7 +131,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             // Pass j reserves computed + j + 1 tokens: the first pass needing a new block is where that
             // exceeds the blocks held, then every block size passes.
             var first = (int)Math.Min(int.MaxValue, Math.Max(0, (long)blocks.HeldBlocks(request) * blockSize - computed));
-            crossings[r] = (first % blockSize, first, r);
+            unsorted[r] = (first % blockSize, first, r);
         }
         StartCrossings();
         if (shape.OneBlockPerHead)
@@ -142,16 +145,25 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         return true;
     }
 
-    /// <summary>Sorts the crossings into runs by residue, each by first pass (then member, the policy's order), none come yet.</summary>
+    /// <summary>
+    /// Sorts the crossings into runs by residue (a counting sort, in member order), each run then by first pass (an insertion sort:
+    /// a member's first crossing is its residue unless it holds a block size or more of spare room, which few do), none come yet.
+    /// </summary>
     private void StartCrossings()
     {
-        Array.Sort(crossings, 0, Count);
-        var at = 0;
-        for (var residue = 0; residue <= blockSize; residue++)
-        {
-            while (at < Count && crossings[at].Residue < residue) at++;
-            runStart[residue] = at;
-        }
+        Array.Clear(runStart);
+        for (var r = 0; r < Count; r++) runStart[unsorted[r].Residue + 1]++;
+        for (var residue = 0; residue < blockSize; residue++) runStart[residue + 1] += runStart[residue];
+        Array.Copy(runStart, crossingEnd, blockSize);
+        for (var r = 0; r < Count; r++) crossings[crossingEnd[unsorted[r].Residue]++] = unsorted[r];
+        for (var residue = 0; residue < blockSize; residue++)
+            for (var i = runStart[residue] + 1; i < runStart[residue + 1]; i++)
+            {
+                var item = crossings[i];
+                var j = i - 1;
+                for (; j >= runStart[residue] && crossings[j].First > item.First; j--) crossings[j + 1] = crossings[j];
+                crossings[j + 1] = item;
+            }
         Array.Copy(runStart, crossingEnd, blockSize);
     }
 
