@@ -31,7 +31,6 @@ public sealed class MetricsRecorder
         SecondTokenNs = new long[requests.Count];
         FinishNs = new long[requests.Count];
         Preemptions = new int[requests.Count];
-        TokensEmitted = new int[requests.Count];
         Array.Fill(FirstTokenNs, -1);
         Array.Fill(SecondTokenNs, -1);
         Array.Fill(FinishNs, -1);
@@ -52,9 +51,6 @@ public sealed class MetricsRecorder
     public long[] FinishNs { get; }
 
     public int[] Preemptions { get; }
-
-    /// <summary>Tokens each request had emitted at its latest recorded emission, as the request counts them (for a finished request, its output length).</summary>
-    public int[] TokensEmitted { get; }
 
     /// <summary>Every pass's record; empty when the recorder does not keep them (<see cref="KeepsIterations"/>).</summary>
     public IReadOnlyList<IterationRecord> Iterations => iterations;
@@ -93,10 +89,9 @@ public sealed class MetricsRecorder
     /// <summary>Records a token emitted at <paramref name="nowNs"/>, and the request's finish when it was its last.</summary>
     public void TokenEmitted(Request request, long nowNs)
     {
-        // The request counts its tokens (a standing batch's passes included); the recorder only notes the count.
-        var emitted = TokensEmitted[request.Id] = request.GeneratedTokens;
+        // The request counts its tokens (a standing batch's passes included): its second is its first decode step's.
         if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
-        else if (emitted == 2) SecondTokenNs[request.Id] = nowNs;
+        else if (request.GeneratedTokens == 2) SecondTokenNs[request.Id] = nowNs;
         if (request.Phase != RequestPhase.Finished) return;
         if (FinishNs[request.Id] >= 0) throw new InvalidOperationException($"Request {request.Id} finished twice.");
         FinishNs[request.Id] = nowNs;

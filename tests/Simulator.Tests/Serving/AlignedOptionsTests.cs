@@ -48,6 +48,6 @@ public sealed class AlignedOptionsTests
 
         // Then
         Assert.Equal(requests.Length, result.Metrics.Finished);
-        Assert.All(requests, r => Assert.Equal(r.OutputTokens, result.Metrics.TokensEmitted[r.Id]));
+        Metrics.ComputedTokens.AssertEveryTokenComputed(result.Metrics);
     }
 }
