@@ -50,8 +50,10 @@ public sealed record ExperimentConfig(
         foreach (var (field, problem) in Deployment.Check(Node.GpuCount)) yield return ($"deployment.{field}", problem);
         foreach (var (field, problem) in Deployment.CheckSharding(Model, Node)) yield return ($"deployment.{field}", problem);
         if (CostModel.AllReduce == AllReduceChoice.VllmCustom && Deployment.TpDegrees().FirstOrDefault(tp => tp > 1 && Node.CustomAllReduceFor(tp) is null) is > 1 and var noCustom)
-            yield return ("cost_model.all_reduce", $"vllm_custom: node '{Node.Name}' has no custom_all_reduce fit for {noCustom} GPUs"
-                + (noCustom > 2 && Node.Nvlink.Topology != NvlinkTopology.Switch ? " (vLLM runs it on more than two GPUs only when every pair is NVLink-connected)" : "")
+            yield return ("cost_model.all_reduce", "vllm_custom: "
+                + (Node.CustomAllReduce?.Any(f => f.Gpus == noCustom) == true
+                    ? $"node '{Node.Name}' has NVLink topology {ConfigNames.EnumName(Node.Nvlink.Topology)}, and vLLM runs its custom all-reduce on more than two GPUs only when every pair is NVLink-connected (switch)"
+                    : $"node '{Node.Name}' has no custom_all_reduce fit for {noCustom} GPUs")
                 + ": use nccl or auto (auto falls back to NCCL where the kernel cannot run, as vLLM does)");
         if (CostModel.Calibration is not null && Deployment.TpDegrees().Any(tp => tp > 1))
             yield return ("cost_model.calibration", "a calibration's tables were measured on one GPU running the whole model: they cannot price tensor-parallel instances (set tp: 1, or leave the calibration out)");

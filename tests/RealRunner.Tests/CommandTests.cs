@@ -118,7 +118,7 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void A_Device_Run_With_Swap_Preemption_Should_Copy_Out_The_Blocks_The_Decision_Freed_And_Finish_Every_Request()
+    public void A_Device_Run_With_Swap_Preemption_Should_Swap_Out_And_Back_And_Finish_Every_Request_Without_Recomputing()
     {
         // Given 8 short requests on a GPU of 10 blocks of 16 tokens (they need up to 32), preempted by swap
         using var dir = new TempDir();
@@ -127,7 +127,8 @@ public sealed class CommandTests
             "--set", "policy.preemption=swap", "--set", "max_requests=8", "--set", "workload.prompt={ dist: uniform, min: 20, max: 40 }",
             "--set", "workload.output={ dist: uniform, min: 8, max: 24 }", "--set", "workload.arrival.rate_per_s=2000"]));
 
-        // Then KV was swapped out (from block ids the swap-out named: the policy had freed them) and pulled back,
+        // Then KV was swapped out (the copy reads the block ids the swap-out named, since the policy had freed them; a move without
+        // them has no blocks to read and fails the run) and pulled back,
         var transfers = ResultsTable.ReadRows(Path.Combine(device, ResultsWriter.TransfersFile));
         var swapped = transfers.Where(t => t["kind"] == "swap_out").Select(t => t["request"]).ToHashSet();
         Assert.NotEmpty(swapped);

@@ -64,8 +64,12 @@ public sealed class CustomAllReduceTests
         var error = Assert.Throws<ConfigException>(() => Load("model=llama-3.1-70b", "deployment.gpus=[{role: colocated, count: 1, tp: 4}]",
             "node.nvlink.topology=pairwise", "cost_model.all_reduce=vllm_custom"));
         Assert.Contains("cost_model.all_reduce", error.Message);
-        Assert.Contains("no custom_all_reduce fit for 4 GPUs", error.Message);
-        Assert.Contains("NVLink-connected", error.Message);
+        Assert.Contains("NVLink topology pairwise", error.Message);
+        Assert.Contains("every pair is NVLink-connected", error.Message);
+        // and where the node has no fit for the GPU count
+        var noFit = Assert.Throws<ConfigException>(() => Load("model=llama-3.1-70b", "deployment.gpus=[{role: colocated, count: 1, tp: 4}]",
+            "node.custom_all_reduce=[{gpus: 2, latency_us: 9, bus_bandwidth_gb_per_s: 200}]", "cost_model.all_reduce=vllm_custom"));
+        Assert.Contains("no custom_all_reduce fit for 4 GPUs", noFit.Message);
         // auto falls back to NCCL there, as vLLM does
         Load("model=llama-3.1-70b", "deployment.gpus=[{role: colocated, count: 1, tp: 4}]", "node.nvlink.topology=pairwise");
     }
