@@ -39,14 +39,8 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     private long[] drained0 = [];
     private long[] drainRate = [];
     private int[] hull = [];
-    /// <summary>Each member's crossings, (residue, first pass, member), sorted: the members crossing in pass j are a prefix of residue j's run.</summary>
-    private (int Residue, int First, int Member)[] crossings = [];
-    /// <summary>The crossings in member order, before <see cref="StartCrossings"/> sorts them into <see cref="crossings"/>.</summary>
-    private (int Residue, int First, int Member)[] unsorted = [];
-    /// <summary>Where each residue's run of <see cref="crossings"/> starts (and, at residue + 1, ends).</summary>
-    private readonly int[] runStart = new int[blockSize + 1];
-    /// <summary>The end of each residue's crossing members so far: those whose first crossing has come.</summary>
-    private readonly int[] crossingEnd = new int[blockSize];
+    /// <summary>When the members cross into new KV blocks.</summary>
+    private readonly BlockCrossings crossings = new(blockSize);
 
     private int horizon, hullCount, hullAt, lines;
     private long total0, cappedAtLeast, cappedBelow0, below, waves, waveTokens0;
@@ -116,8 +110,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         Count = n;
         Passes = 0;
         IsBatchSwitch = completed.IsBatchSwitch;
-        Grow(ref crossings, n);
-        Grow(ref unsorted, n);
+        crossings.Start(n);
         total0 = 0;
         longest0 = 0;
         for (var r = 0; r < n; r++)
@@ -128,12 +121,9 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             context0[r] = computed + 1;
             total0 += computed + 1;
             longest0 = Math.Max(longest0, computed + 1);
-            // Pass j reserves computed + j + 1 tokens: the first pass needing a new block is where that
-            // exceeds the blocks held, then every block size passes.
-            var first = (int)Math.Min(int.MaxValue, Math.Max(0, (long)blocks.HeldBlocks(request) * blockSize - computed));
-            unsorted[r] = (first % blockSize, first, r);
+            crossings.Set(r, blocks.HeldBlocks(request), computed);
         }
-        StartCrossings();
+        crossings.Sort();
         if (shape.OneBlockPerHead)
         {
             StartSharedSums();
@@ -143,28 +133,6 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         else StartPartitioned();
         Active = true;
         return true;
-    }
-
-    /// <summary>
-    /// Sorts the crossings into runs by residue (a counting sort, in member order), each run then by first pass (an insertion sort:
-    /// a member's first crossing is its residue unless it holds a block size or more of spare room, which few do), none come yet.
-    /// </summary>
-    private void StartCrossings()
-    {
-        Array.Clear(runStart);
-        for (var r = 0; r < Count; r++) runStart[unsorted[r].Residue + 1]++;
-        for (var residue = 0; residue < blockSize; residue++) runStart[residue + 1] += runStart[residue];
-        Array.Copy(runStart, crossingEnd, blockSize);
-        for (var r = 0; r < Count; r++) crossings[crossingEnd[unsorted[r].Residue]++] = unsorted[r];
-        for (var residue = 0; residue < blockSize; residue++)
-            for (var i = runStart[residue] + 1; i < runStart[residue + 1]; i++)
-            {
-                var item = crossings[i];
-                var j = i - 1;
-                for (; j >= runStart[residue] && crossings[j].First > item.First; j--) crossings[j + 1] = crossings[j];
-                crossings[j + 1] = item;
-            }
-        Array.Copy(runStart, crossingEnd, blockSize);
     }
 
     /// <summary>The k-th largest request and the sums capped at it (k from the blocks that saturate HBM).</summary>
@@ -263,10 +231,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     public bool CanRunNext(KvBlockManager blocks)
     {
         if (Passes >= horizon) return false;
-        var residue = Passes % blockSize;
-        ref var end = ref crossingEnd[residue];
-        while (end < runStart[residue + 1] && crossings[end].First <= Passes) end++;
-        return end - runStart[residue] <= blocks.FreeBlocks;
+        return crossings.CrossingIn(Passes) <= blocks.FreeBlocks;
     }
 
     /// <summary>
@@ -287,12 +252,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>Reserves the blocks of the members crossing into a new block in the next pass (checked by <see cref="CanRunNext"/>): they hold its tokens.</summary>
     public void ReserveCrossings(KvBlockManager blocks)
     {
-        var residue = Passes % blockSize;
-        for (var i = runStart[residue]; i < crossingEnd[residue]; i++)
-        {
-            var r = crossings[i].Member;
-            blocks.Reserve(members[r], context0[r] + Passes);
-        }
+        foreach (var (_, _, r) in crossings.CrossersIn(Passes)) blocks.Reserve(members[r], context0[r] + Passes);
     }
 
     /// <summary>The current pass ran.</summary>

@@ -1,0 +1,78 @@
+namespace Simulator.Serving;
+
+/// <summary>
+/// When the members of a standing decode batch cross into a new KV block. Pass j gives member r KV for (its length at entry + j)
+/// tokens, so r needs a new block first at the pass where that exceeds the blocks it holds, then every block size passes: it
+/// crosses at the passes j >= first with j = first (mod block size). The members are kept in runs by that residue, each run by
+/// first crossing, so the members crossing in a pass are a prefix of its residue's run, found in O(crossers) per pass.
+/// One instance per standing batch object, reused: starting allocates nothing once its arrays have grown.
+/// </summary>
+public sealed class BlockCrossings(int blockSize)
+{
+    /// <summary>(residue, first pass, member), sorted by residue, then first pass, then member (the policy's order).</summary>
+    private (int Residue, int First, int Member)[] sorted = [];
+    /// <summary>The members' crossings in member order, as <see cref="Set"/> gives them, before <see cref="Sort"/>.</summary>
+    private (int Residue, int First, int Member)[] unsorted = [];
+    /// <summary>Where each residue's run starts (and, at residue + 1, ends).</summary>
+    private readonly int[] runStart = new int[blockSize + 1];
+    /// <summary>The end of each residue's crossing members so far: those whose first crossing has come.</summary>
+    private readonly int[] crossingEnd = new int[blockSize];
+    private int count;
+
+    /// <summary>Starts a batch of <paramref name="members"/> members (then <see cref="Set"/> each, then <see cref="Sort"/>).</summary>
+    public void Start(int members)
+    {
+        count = members;
+        if (sorted.Length < members)
+        {
+            sorted = new (int, int, int)[Math.Max(members, 2 * sorted.Length)];
+            unsorted = new (int, int, int)[sorted.Length];
+        }
+    }
+
+    /// <summary>Member <paramref name="member"/> holds <paramref name="heldBlocks"/> blocks and <paramref name="computedTokens"/> tokens of KV at entry.</summary>
+    public void Set(int member, int heldBlocks, int computedTokens)
+    {
+        // Pass j reserves computed + j + 1 tokens: the first pass needing a new block is where that exceeds the blocks held.
+        var first = (int)Math.Min(int.MaxValue, Math.Max(0, (long)heldBlocks * blockSize - computedTokens));
+        unsorted[member] = (first % blockSize, first, member);
+    }
+
+    /// <summary>
+    /// Sorts the members into runs by residue (a counting sort, in member order), each run then by first pass (an insertion sort:
+    /// a member's first crossing is its residue unless it holds a block size or more of spare room, which few do), none come yet.
+    /// </summary>
+    public void Sort()
+    {
+        Array.Clear(runStart);
+        for (var r = 0; r < count; r++) runStart[unsorted[r].Residue + 1]++;
+        for (var residue = 0; residue < blockSize; residue++) runStart[residue + 1] += runStart[residue];
+        Array.Copy(runStart, crossingEnd, blockSize);
+        for (var r = 0; r < count; r++) sorted[crossingEnd[unsorted[r].Residue]++] = unsorted[r];
+        for (var residue = 0; residue < blockSize; residue++)
+            for (var i = runStart[residue] + 1; i < runStart[residue + 1]; i++)
+            {
+                var item = sorted[i];
+                var j = i - 1;
+                for (; j >= runStart[residue] && sorted[j].First > item.First; j--) sorted[j + 1] = sorted[j];
+                sorted[j + 1] = item;
+            }
+        Array.Copy(runStart, crossingEnd, blockSize);
+    }
+
+    /// <summary>How many members cross into a new block in pass <paramref name="pass"/> (asked in order of passes, each at least once).</summary>
+    public int CrossingIn(int pass)
+    {
+        var residue = pass % blockSize;
+        ref var end = ref crossingEnd[residue];
+        while (end < runStart[residue + 1] && sorted[end].First <= pass) end++;
+        return end - runStart[residue];
+    }
+
+    /// <summary>The members crossing in pass <paramref name="pass"/> (after <see cref="CrossingIn"/> for it), in the runs' order.</summary>
+    public ReadOnlySpan<(int Residue, int First, int Member)> CrossersIn(int pass)
+    {
+        var residue = pass % blockSize;
+        return sorted.AsSpan(runStart[residue], crossingEnd[residue] - runStart[residue]);
+    }
+}
