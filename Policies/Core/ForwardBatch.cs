@@ -33,6 +33,9 @@ public sealed class ForwardBatch
 {
     public IReadOnlyList<BatchEntry> Entries => entries;
 
+    /// <summary>The entries as a span, for a reader on the per-pass path (no interface call per entry); valid while the batch is unchanged.</summary>
+    public ReadOnlySpan<BatchEntry> EntrySpan => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries);
+
     private readonly List<BatchEntry> entries = [];
 
     /// <summary>Requests that lost their KV while this batch was formed (preemption by recompute).</summary>

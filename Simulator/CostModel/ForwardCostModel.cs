@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Policies.Core;
 using Simulator.Calibration;
 using Simulator.Specs;
@@ -136,8 +135,7 @@ public sealed class ForwardCostModel : IStandingCosts
     {
         double tokens = 0, prefillNs = 0;
         rows.Clear();
-        // The batch's list as a span when it is one (it is, from every policy): no interface call per entry.
-        var entries = batch.Entries is List<BatchEntry> list ? CollectionsMarshal.AsSpan(list) : batch.Entries.ToArray();
+        var entries = batch.EntrySpan;
         var prefillRows = calibrated?.PrefillAsRows == true;
         int decodes = 0, decodeMax = 0;
         long decodeSum = 0;
@@ -306,12 +304,10 @@ public sealed class ForwardCostModel : IStandingCosts
         var balanced = totalBytes / AttentionMakespan.Aggregate(bandwidth, perBlock, slots);
         // A split launch's largest block is a partition once the longest member spans more than one.
         var longestBlock = Math.Min(standing.LongestTokens, shape.PartitionTokens);
-        var partitioned = standing.Partitioned;
-        var passes = standing.Passes;
-        var (capped, cap) = partitioned?.Capped(passes) ?? standing.Capped();
+        var (capped, cap) = standing.Capped();
         var shared = AttentionMakespan.SharedNs(capped, longestBlock, cap, b, bandwidth, perBlock, slots);
         var launch = Math.Max(Math.Max(AttentionMakespan.FloorNs(totalBytes, longestBlock, b, bandwidth, perBlock, slots),
-            partitioned?.LaunchOrderNs(passes) ?? standing.LaunchOrderNs()), partitioned?.WavesNs(passes) ?? standing.WavesNs());
+            standing.LaunchOrderNs()), standing.WavesNs());
         var makespan = Math.Max(Math.Max(shared, launch), balanced);
         return Compose(standing.Count, standing.Count, makespan + shape.FixedNs, balanced + shape.FixedNs, 0, shape.GenericLaunches);
     }

@@ -43,15 +43,6 @@ public interface IStandingSums
 
     /// <summary>The wave bound of the current pass.</summary>
     double WavesNs();
-
-    /// <summary>Standing passes run so far (the current pass's index).</summary>
-    int Passes { get; }
-
-    /// <summary>
-    /// The sums of a launch that splits KV (<see cref="StandingShape.PartitionTokens"/>), which then replace <see cref="Capped"/>,
-    /// <see cref="LaunchOrderNs"/> and <see cref="WavesNs"/>; null with one block per head.
-    /// </summary>
-    PartitionedStandingSums? Partitioned { get; }
 }
 
 /// <summary>Prices standing decode batches: the shape one stands with, and each of its passes (what <see cref="ForwardCostModel.Estimate"/> gives for it).</summary>

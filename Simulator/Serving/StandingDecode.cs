@@ -165,7 +165,8 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     }
 
     /// <summary>The wave bound of the current pass (0 when every block gets a slot at once).</summary>
-    public double WavesNs() => waves <= 1 ? 0 : AttentionMakespan.WavesNs(waveTokens0 + waves * Passes, shape.BytesPerToken, shape.PerBlock);
+    public double WavesNs() => Partitioned is { } split ? split.WavesNs(Passes)
+        : waves <= 1 ? 0 : AttentionMakespan.WavesNs(waveTokens0 + waves * Passes, shape.BytesPerToken, shape.PerBlock);
 
     /// <summary>
     /// Request r's launch-order bound at pass j is PerHeadTermNs(drained0 + drainRate * j, context0[r] + j): a line
@@ -270,6 +271,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>Block tokens capped at the k-th largest block, and that cap, in the current pass (cap 0: fewer blocks than k).</summary>
     public (long CappedBlockTokens, int CapTokens) Capped()
     {
+        if (Partitioned is { } split) return split.Capped(Passes);
         if (cappedAtLeast == 0) return (0, 0);
         var cap = kth0 + Passes;
         return (KvHeads * (cappedAtLeast * cap + cappedBelow0 + below * Passes), cap);
@@ -278,6 +280,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>The largest launch-order bound of the current pass (0 when no request waits for a wave).</summary>
     public double LaunchOrderNs()
     {
+        if (Partitioned is { } split) return split.LaunchOrderNs(Passes);
         if (hullCount == 0) return 0;
         double j = Passes;
         while (hullAt + 1 < hullCount && Intercept(hull[hullAt + 1]) + Slope(hull[hullAt + 1]) * j >= Intercept(hull[hullAt]) + Slope(hull[hullAt]) * j)
