@@ -29,6 +29,9 @@ public sealed class GpuQueues(PolicyContext context)
     /// <summary>Requests swapped out whose copy to host memory is still running.</summary>
     public int SwappingOut { get; private set; }
 
+    /// <summary>How many times <see cref="Running"/> has changed (a request admitted, started, preempted or gone): equal counts, the same list.</summary>
+    public long RunningChanges { get; private set; }
+
     /// <summary>Running plus arriving: the requests holding seats on this GPU.</summary>
     public int Seated => Running.Count + Arriving.Count;
 
@@ -40,6 +43,7 @@ public sealed class GpuQueues(PolicyContext context)
         Blocks.Reserve(request, reserveTokens);
         request.Phase = RequestPhase.Running;
         Running.Add(request);
+        RunningChanges++;
         batch.Add(request, newTokens);
     }
 
@@ -62,6 +66,7 @@ public sealed class GpuQueues(PolicyContext context)
     {
         request.Phase = RequestPhase.Running;
         Running.Add(request);
+        RunningChanges++;
     }
 
     public void KvArrived(Request request)
@@ -86,7 +91,9 @@ public sealed class GpuQueues(PolicyContext context)
             var request = Running[i];
             if (request.Phase != RequestPhase.Finished && !(prefillRole && !request.InPrefill)) Running[kept++] = request;
         }
+        if (kept == Running.Count) return;
         Running.RemoveRange(kept, Running.Count - kept);
+        RunningChanges++;
     }
 
     public IReadOnlyList<Request> TakeHandoffs()
@@ -104,6 +111,7 @@ public sealed class GpuQueues(PolicyContext context)
     public void Preempt(Request victim, ForwardBatch batch, bool swap = false)
     {
         Running.RemoveAt(Running.LastIndexOf(victim));
+        RunningChanges++;
         // A swap's copy reads the blocks after this decision freed them: name them while they are still its.
         var held = swap && Blocks.TracksIds ? Blocks.BlocksOf(victim).ToArray() : null;
         Blocks.Free(victim);
@@ -139,6 +147,42 @@ public sealed class GpuQueues(PolicyContext context)
             if (entry.NewTokens != 1 || !ReferenceEquals(entry.Request, Running[i]) || entry.Request.PendingTokens != 1) return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// The first-come first-served policies' wider form of <see cref="RanAllRunningAsDecodes"/>: true when <paramref name="completed"/>
+    /// was a pure decode pass (one token each, nothing preempted or swapped) of every request running before it, in order, where
+    /// the members that finished in it have left <see cref="Running"/> and the others still decode. Two things it allows that the
+    /// strict form does not, each because an FCFS decision cannot see it:
+    /// <list type="bullet">
+    /// <item>Pulls started in the pass: <c>Fcfs.PullRemote</c> stopped at the first prefilled request that did not fit or at the seat
+    /// limit (the pulled requests hold their seats while they arrive), and neither changes while free blocks only shrink.</item>
+    /// <item>Members that finished, only when nothing waits (no new or recomputed prompt, no prefilled request): the blocks and the
+    /// seat a finish frees change what can be admitted or pulled, and with nothing to admit or pull the next decision is the
+    /// running requests again.</item>
+    /// </list>
+    /// Anything that arrives later (a prefilled request, its KV, a swap-out's end) reaches the policy and ends the repeat.
+    /// </summary>
+    public bool RanAllRunningAsDecodesOrFinished(ForwardBatch completed)
+    {
+        if (Role == GpuRole.Prefill || completed.Preempted.Count > 0 || completed.SwapOuts.Count > 0) return false;
+        var entries = completed.Entries;
+        if (entries.Count == 0 || Running.Count == 0) return false;
+        var nothingWaits = Waiting.Count == 0 && Remote.Count == 0;
+        var kept = 0;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            if (entry.NewTokens != 1) return false;
+            if (entry.Request.Phase == RequestPhase.Finished)
+            {
+                if (!nothingWaits) return false;
+                continue;
+            }
+            if (kept >= Running.Count || !ReferenceEquals(entry.Request, Running[kept]) || entry.Request.PendingTokens != 1) return false;
+            kept++;
+        }
+        return kept == Running.Count;
     }
 
     /// <summary>A swap-out's copy to host memory finished.</summary>

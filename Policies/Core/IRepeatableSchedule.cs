@@ -22,4 +22,18 @@ public interface IRepeatableSchedule
     /// hold only while they start before it. long.MaxValue: no such rule.
     /// </summary>
     long RepeatUntilNs => long.MaxValue;
+
+    /// <summary>
+    /// Asked while the driver repeats the last decision without asking the policy (after <see cref="RepeatablePasses"/>) and
+    /// something external has reached the policy since (a prefilled request waits, a swap-out ended, KV arrived): when the
+    /// decision <see cref="IBatchPolicy.Schedule"/> would make now is that repeat, followed by requests that joined the running
+    /// ones since (one decode token each, needing no new KV block), plus KV pulls, the policy starts those pulls and returns a
+    /// batch (valid until its next call) whose entries are the joiners and whose pulls are the pulls; it then vouches for the
+    /// repeat with the joiners as <see cref="RepeatablePasses"/> did. Null when it would decide anything else, and then it has
+    /// changed nothing (the driver ends the repeat, brings every request up to date and asks Schedule). The requests being
+    /// repeated have not been brought up to date: the policy must not read their tokens. <paramref name="growthBlocks"/>: the
+    /// KV blocks the repeated pass reserves for its requests' growth; pulls must leave them free, as Schedule's own pulls would
+    /// before it preempted. Null is always safe.
+    /// </summary>
+    ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => null;
 }

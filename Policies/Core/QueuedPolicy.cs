@@ -46,12 +46,53 @@ public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
 
     /// <summary>
     /// The argument the first-come first-served policies share: after a pure decode pass of every running
-    /// request with none finished, their next decision pulls nothing (the first prefilled request did not
-    /// fit, and seats do not change while free blocks only shrink), admits nothing (likewise; what it would
-    /// reserve for a waiting request does not change while it waits) and schedules every running request
-    /// for one token again within the same budget, for as long as nothing changes.
+    /// request (<see cref="GpuQueues.RanAllRunningAsDecodesOrFinished"/>), their next decision pulls nothing (the
+    /// first prefilled request did not fit, and seats do not change while free blocks only shrink), admits nothing
+    /// (likewise; what it would reserve for a waiting request does not change while it waits) and schedules every
+    /// running request for one token again within the same budget, for as long as nothing changes. A member that
+    /// finished in the pass freed blocks and a seat; with nothing waiting to be admitted or pulled, that changes
+    /// nothing either.
     /// </summary>
-    protected int RepeatsWhileFcfsUnchanged(ForwardBatch completed) => Queues.RanAllRunningAsDecodes(completed) ? int.MaxValue : 0;
+    protected int RepeatsWhileFcfsUnchanged(ForwardBatch completed)
+    {
+        if (!Queues.RanAllRunningAsDecodesOrFinished(completed)) return 0;
+        Vouch();
+        return int.MaxValue;
+    }
+
+    /// <summary>The running requests a repeat was last vouched for: how many, and <see cref="GpuQueues.RunningChanges"/> then.</summary>
+    private int vouchedCount;
+    private long vouchedChanges = -1;
+
+    private void Vouch() => (vouchedCount, vouchedChanges) = (Queues.Running.Count, Queues.RunningChanges);
+
+    /// <summary>
+    /// The first-come first-served policies' <see cref="IRepeatableSchedule.PullsBesideRepeat"/>. Their decision pulls prefilled
+    /// requests first (<see cref="Fcfs.PullRemote"/>, with these <paramref name="maxSeqs"/>, <paramref name="watermarkBlocks"/> and
+    /// <paramref name="reserveTokens"/>), then schedules every running request in order, one token each, then admits waiting ones.
+    /// Since the repeat was vouched for, the running requests can only have been joined by requests whose KV arrived (appended);
+    /// with nothing waiting to be admitted, the decision is the repeat, those joiners (each a decode whose blocks the pull
+    /// reserved) and the pulls, provided the pulls leave the repeat's <paramref name="growthBlocks"/> free: pulls keep
+    /// <paramref name="watermarkBlocks"/> free, so that holds when the watermark covers the growth or nothing waits to be pulled
+    /// (otherwise the decision might preempt: null). The repeat, joiners included, is then vouched for again.
+    /// </summary>
+    protected ForwardBatch? PullsBesideFcfsRepeat(int maxSeqs, int watermarkBlocks, int growthBlocks, Func<Request, int>? reserveTokens = null)
+    {
+        var running = Queues.Running;
+        var joiners = running.Count - vouchedCount;
+        if (vouchedChanges < 0 || joiners < 0 || Queues.RunningChanges - vouchedChanges != joiners || Queues.Waiting.Count > 0) return null;
+        if (Queues.Remote.Count > 0 && watermarkBlocks < growthBlocks) return null;
+        for (var i = vouchedCount; i < running.Count; i++)
+        {
+            var joiner = running[i];
+            if (joiner.PendingTokens != 1 || Queues.Blocks.MissingBlocks(joiner, joiner.ComputedTokens + 1) > 0) return null;
+        }
+        Batch.Clear();
+        Fcfs.PullRemote(Queues, Batch, maxSeqs, watermarkBlocks, reserveTokens);
+        for (var i = vouchedCount; i < running.Count; i++) Batch.Add(running[i], 1);
+        Vouch();
+        return Batch;
+    }
 
     /// <summary>KV blocks to keep free when admitting: a share of the GPU's blocks.</summary>
     protected int Watermark(double fraction) => (int)(fraction * Context.Blocks.TotalBlocks);

@@ -35,4 +35,8 @@ public sealed class DistServePolicy(DistServeOptions options, PolicyContext cont
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
     /// <remarks>On a prefill GPU no pass is a decode pass.</remarks>
     public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+
+    /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
+    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) =>
+        Context.Role == GpuRole.Decode ? PullsBesideFcfsRepeat(options.MaxNumSeqs, 0, growthBlocks, options.ReserveFullOutput ? r => r.MaxKvTokens : null) : null;
 }

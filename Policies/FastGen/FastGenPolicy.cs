@@ -24,4 +24,7 @@ public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context)
 
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
     public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+
+    /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
+    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxNumSeqs, WatermarkBlocks, growthBlocks);
 }

@@ -31,4 +31,7 @@ public sealed class OrcaPolicy(OrcaOptions options, PolicyContext context) : Que
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
     /// <remarks>Running requests hold their whole reservation, so free blocks do not change at all.</remarks>
     public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+
+    /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
+    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxBatchSize, 0, growthBlocks, ReserveTokens);
 }

@@ -64,4 +64,7 @@ public sealed class SarathiPolicy(SarathiOptions options, PolicyContext context)
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
     /// <remarks>With only decodes running, no prefill is in progress, so a waiting prompt meets the same checks as before.</remarks>
     public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+
+    /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
+    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxNumSeqs, WatermarkBlocks, growthBlocks);
 }

@@ -40,4 +40,7 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : Que
 
     /// <inheritdoc cref="QueuedPolicy.RepeatsWhileFcfsUnchanged"/>
     public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
+
+    /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
+    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxNumSeqs, WatermarkBlocks, growthBlocks);
 }

@@ -12,6 +12,9 @@ public interface IRunObserver
     /// <summary>A pass the policy formed ended; <paramref name="batch"/> is valid only during the call.</summary>
     void PassEntries(int gpu, long startNs, ForwardBatch batch);
 
+    /// <summary>A request's first decode pass was a standing batch's (which has no entries for <see cref="PassEntries"/>); called before that pass's <see cref="PassDone"/>.</summary>
+    void DecodeStarted(int request);
+
     /// <summary>Any pass ended (standing passes included); called after <see cref="PassEntries"/> for a formed one.</summary>
     void PassDone(in IterationRecord pass);
 

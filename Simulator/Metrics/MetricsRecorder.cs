@@ -100,6 +100,17 @@ public sealed class MetricsRecorder
         Observer?.RequestFinished(request.Id, FirstTokenNs[request.Id], nowNs);
     }
 
+    /// <summary>
+    /// A standing batch's request emitted the token of its first decode pass (which <see cref="TokenEmitted"/> would have seen with
+    /// two tokens generated): its second token, the decode's start for the observer. The request's own count catches up later.
+    /// </summary>
+    public void FirstDecodeDone(Request request, long nowNs)
+    {
+        if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
+        else SecondTokenNs[request.Id] = nowNs;
+        Observer?.DecodeStarted(request.Id);
+    }
+
     public void IterationDone(int gpu, long startNs, ForwardBatch batch, IterationCost cost, int kvBlocksUsed, int waiting)
     {
         int prefill = 0, kvMax = 0;

@@ -71,7 +71,7 @@ public static class ResultsWriter
         var decisions = metrics.Scheduling;
         var timing = new
         {
-            note = "wall-clock measurements on the simulating machine; not deterministic; decision percentiles are upper bounds of the buckets of scheduling_histogram.csv (within 12%); standing_passes ran a standing batch (engine.lazy_decode) and asked the policy nothing, so they have no decision time",
+            note = "wall-clock measurements on the simulating machine; not deterministic; decision percentiles are upper bounds of the buckets of scheduling_histogram.csv (within 12%); standing_passes ran a standing batch (engine.lazy_decode): the policy formed no batch for them, so they have no decision time (a decision that only pulled KV in beside a standing batch is counted)",
             simulation_wall_s = result.WallSeconds,
             standing_passes = metrics.StandingPasses,
             scheduling_us = decisions.Summary(),

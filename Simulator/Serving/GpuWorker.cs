@@ -26,8 +26,8 @@ public readonly record struct LoopStep(SimEvent? Wait, Outgoing Sent);
 /// GPU for the backend's time (predicted by the cost model, or measured on a device), apply the batch's tokens, send
 /// finished prefills on. The GPU sleeps when nothing can run and wakes when something reaches its policy.
 /// <para>The worker is the only way into its policy: <see cref="Enqueue"/>, <see cref="EnqueuePrefilled"/>,
-/// <see cref="KvArrived"/>, <see cref="Release"/> and <see cref="SwappedOut"/> change it and wake the GPU (which also ends
-/// a standing batch), so no caller can forget to. It knows nothing of the cluster: <see cref="Run"/> yields what each step
+/// <see cref="KvArrived"/>, <see cref="Release"/> and <see cref="SwappedOut"/> change it and wake the GPU (a standing batch
+/// then ends, unless the policy's decision is that batch again beside the KV it pulls in), so no caller can forget to. It knows nothing of the cluster: <see cref="Run"/> yields what each step
 /// sends out (<see cref="Outgoing"/>), and the cluster routes it, as a discrete-event simulator's events return their
 /// follow-up events.</para>
 /// </summary>
@@ -131,7 +131,18 @@ public sealed class GpuWorker
     {
         while (true)
         {
-            if (standing?.NextPass(sim.Now, touched) is { } standingCost)
+            if (touched && standing is { Active: true })
+            {
+                // Something reached the policy while a batch stands: the policy's decision is the batch again and its pulls, or the batch ends.
+                touched = false;
+                var besideStart = Stopwatch.GetTimestamp();
+                var beside = standing.DecideBeside(sim.Now);
+                if (beside is null) continue;
+                metrics.SchedulingTook(Stopwatch.GetTimestamp() - besideStart);
+                if (beside.Pulls.Count > 0) yield return new LoopStep(null, Outgoing.Decided(beside));
+                continue;
+            }
+            if (standing?.NextPass(sim.Now) is { } standingCost)
             {
                 // A pass of the standing batch: the policy's own decision again, without asking it (so no decision time is recorded).
                 var standingStart = sim.Now;

@@ -8,8 +8,9 @@ namespace Simulator.Serving;
 /// <summary>
 /// The serving loop's one seam to the standing-decode speed-up: when a decode pass leaves nothing changed and the policy
 /// vouches that it would decide the same again (<see cref="IRepeatableSchedule"/>), the next passes run as a standing batch
-/// (<see cref="StandingDecode"/>: lazy per-request state, O(1) pricing) without asking it, until anything reaches the GPU,
-/// the policy's word or its time rule runs out, a member is about to finish or the free blocks cannot cover a pass. It
+/// (<see cref="StandingDecode"/>: lazy per-request state, O(1) pricing) without asking it, until the policy's word or its time
+/// rule runs out, a member is about to finish, the free blocks cannot cover a pass, or something reaches the GPU that changes
+/// more than the KV the policy pulls in beside the batch. It
 /// changes how a run is computed, never what it models: the passes, their costs, the block tables and the metrics are
 /// those of the pass-by-pass loop (tested file for file). A GPU gets one only where all three parts exist: a policy
 /// that vouches, a backend that prices standing passes, and a role that decodes.
@@ -39,15 +40,40 @@ public sealed class StandingBatches
             ? new StandingBatches(gpu, policy, repeats, blocks, costs, metrics)
             : null;
 
+    /// <summary>Whether a standing batch is running (its members' tokens are not up to date).</summary>
+    public bool Active => batch.Active;
+
     /// <summary>
-    /// The cost of the standing batch's next pass, its blocks reserved; null when no batch stands, or when this one must end
-    /// (<paramref name="touched"/>: something reached the policy since the loop last asked it), which it then does, giving
-    /// every member its tokens, so the policy can be asked.
+    /// Something reached the policy while the batch stands: the policy's decision now, when it is the batch again, followed by
+    /// requests whose KV arrived, plus KV pulls (<see cref="IRepeatableSchedule.PullsBesideRepeat"/>), and the batch's next pass
+    /// can still run standing: the batch stands on (restarted with the joiners, <see cref="StandingDecode.Rejoin"/>) and the
+    /// decision is returned for its pulls. Otherwise null, and the batch has ended, every member given its tokens, so the
+    /// policy can be asked. A rejoined batch that cannot stand ends too (the decision is still returned: the policy's next one
+    /// is then the same batch, formed pass by pass, with nothing more to pull).
     /// </summary>
-    public IterationCost? NextPass(long nowNs, bool touched)
+    public ForwardBatch? DecideBeside(long nowNs)
+    {
+        if (batch.Active && nowNs < repeats.RepeatUntilNs && batch.CanRunNext(blocks)
+            && repeats.PullsBesideRepeat(nowNs, batch.NextPassGrowthBlocks) is { } decided)
+        {
+            // The policy keeps the growth free (its decision would otherwise have preempted): the pass must still fit.
+            if (!batch.CanRunNext(blocks))
+                throw new InvalidOperationException($"GPU {gpu}: the policy's pulls beside a standing batch took the blocks its next pass needs.");
+            if (decided.Entries.Count > 0) batch.Rejoin(decided.Entries, blocks);
+            return decided;
+        }
+        if (batch.Active) batch.Exit();
+        return null;
+    }
+
+    /// <summary>
+    /// The cost of the standing batch's next pass, its blocks reserved; null when no batch stands, or when this one must end,
+    /// which it then does, giving every member its tokens, so the policy can be asked.
+    /// </summary>
+    public IterationCost? NextPass(long nowNs)
     {
         if (!batch.Active) return null;
-        if (!touched && nowNs < repeats.RepeatUntilNs && batch.TryNextPass(blocks) is { } cost) return cost;
+        if (nowNs < repeats.RepeatUntilNs && batch.TryNextPass(blocks) is { } cost) return cost;
         batch.Exit();
         return null;
     }
@@ -55,6 +81,8 @@ public sealed class StandingBatches
     /// <summary>The pass <see cref="NextPass"/> priced ran from <paramref name="startNs"/>: record it (it brings no new batch in).</summary>
     public void PassDone(long startNs, IterationCost cost)
     {
+        // Requests that joined the batch at its start decoded for the first time here: their second token (as a pass formed request by request records it).
+        foreach (var joiner in batch.SecondTokensThisPass) metrics.FirstDecodeDone(joiner, startNs + cost.DurationNs);
         metrics.IterationDone(gpu, startNs, cost, batch.Totals(blocks.UsedBlocks, policy.WaitingCount));
         batch.PassDone();
         metrics.StandingPassDone();

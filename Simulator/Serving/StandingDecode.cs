@@ -77,7 +77,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         Start(completed, blocks, repeatable, MinimumStandingPasses, (costs ?? throw new InvalidOperationException("This standing batch was given no costs.")).StandingShapeFor);
 
     /// <summary>
-    /// Starts a standing batch from the batch just completed (its requests, in order) that the policy repeats for
+    /// Starts a standing batch from the batch just completed (its requests that did not finish in it, in order) that the policy repeats for
     /// <paramref name="repeatable"/> passes; false (and inactive) when it would run fewer than <paramref name="minimumPasses"/>,
     /// or when <paramref name="shapeFor"/> (requests, longest, total KV tokens of the first pass) has no standing shape for it.
     /// </summary>
@@ -85,43 +85,94 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     {
         if (Active) throw new InvalidOperationException("A standing batch is already running on this GPU.");
         var entries = completed.Entries;
-        var n = entries.Count;
+        // The members are the requests of the completed pass that did not finish in it (a policy may repeat a pass without them).
+        Grow(ref next, entries.Count);
+        var n = 0;
+        for (var i = 0; i < entries.Count; i++)
+            if (entries[i].Request.Phase != RequestPhase.Finished) next[n++] = entries[i].Request;
+        return StartWith(n, completed.IsBatchSwitch, blocks, repeatable, minimumPasses, shapeFor);
+    }
+
+    /// <summary>
+    /// Requests joined the standing batch's at this pass (their KV arrived, and the policy's decision is the batch followed by
+    /// them, one decode token each: <see cref="IRepeatableSchedule.PullsBesideRepeat"/>): the batch ends, every member given its
+    /// tokens, and a new one starts with the joiners appended, each joiner's first decode in its first pass. False (and inactive)
+    /// when that batch cannot stand; the policy's next decision is then the same batch, formed pass by pass.
+    /// </summary>
+    public bool Rejoin(IReadOnlyList<BatchEntry> joiners, KvBlockManager blocks)
+    {
+        if (!Active) throw new InvalidOperationException("No standing batch runs on this GPU.");
+        var n = Count + joiners.Count;
+        Grow(ref next, n);
+        Array.Copy(members, next, Count);
+        for (var i = 0; i < joiners.Count; i++) next[Count + i] = joiners[i].Request;
+        var repeatable = policyWord == int.MaxValue ? int.MaxValue : policyWord - Passes;
+        var batchSwitch = IsBatchSwitch;
+        Exit();
+        return StartWith(n, batchSwitch, blocks, repeatable, MinimumStandingPasses,
+            (costs ?? throw new InvalidOperationException("This standing batch was given no costs.")).StandingShapeFor);
+    }
+
+    /// <summary>The next batch's members (from the completed batch, or the members and the joiners), in order.</summary>
+    private Request[] next = [];
+
+    /// <summary>The passes the policy vouched for when the batch started.</summary>
+    private int policyWord;
+
+    /// <summary>Members whose first decode is the batch's first pass (requests that joined it): their second token is that pass's.</summary>
+    private Request[] firstDecodes = [];
+    private int firstDecodeCount;
+
+    /// <summary>The members whose second token the current pass emits: those that joined at this batch's start, in its first pass.</summary>
+    public ReadOnlySpan<Request> SecondTokensThisPass => Passes == 0 ? firstDecodes.AsSpan(0, firstDecodeCount) : default;
+
+    private bool StartWith(int n, bool batchSwitch, KvBlockManager blocks, int repeatable, int minimumPasses, Func<int, int, long, StandingShape?> shapeFor)
+    {
         var remaining = int.MaxValue;
-        for (var i = 0; i < n; i++) remaining = Math.Min(remaining, entries[i].Request.OutputTokens - entries[i].Request.GeneratedTokens);
-        // A member with R tokens to go finishes in its R-th pass: run R - 1 standing passes, the R-th as a normal one;
-        // and no more than the policy vouches for.
-        horizon = Math.Min(remaining - 1, repeatable);
-        if (horizon < minimumPasses) return false;
         int longest = 0;
         long total = 0;
         for (var i = 0; i < n; i++)
         {
-            var length = entries[i].Request.ComputedTokens + 1;
+            var request = next[i];
+            remaining = Math.Min(remaining, request.OutputTokens - request.GeneratedTokens);
+            var length = request.ComputedTokens + 1;
             longest = Math.Max(longest, length);
             total += length;
         }
-        if (shapeFor(n, longest, total) is not { } planned) return false;
+        // A member with R tokens to go finishes in its R-th pass: run R - 1 standing passes, the R-th as a normal one;
+        // and no more than the policy vouches for.
+        horizon = Math.Min(remaining - 1, repeatable);
+        if (n == 0 || horizon < minimumPasses) return Abandon(n);
+        if (shapeFor(n, longest, total) is not { } planned) return Abandon(n);
         // Pass j has the longest at longest + j: the shape holds while that stays within its limit.
         horizon = (int)Math.Min(horizon, (long)planned.LongestLimitTokens - longest + 1);
-        if (horizon < minimumPasses) return false;
+        if (horizon < minimumPasses) return Abandon(n);
         shape = planned;
+        policyWord = repeatable;
         Grow(ref members, n);
         Grow(ref context0, n);
         Count = n;
         Passes = 0;
-        IsBatchSwitch = completed.IsBatchSwitch;
+        IsBatchSwitch = batchSwitch;
         crossings.Start(n);
         total0 = 0;
         longest0 = 0;
+        firstDecodeCount = 0;
         for (var r = 0; r < n; r++)
         {
-            var request = entries[r].Request;
+            var request = next[r];
+            next[r] = null!;
             members[r] = request;
             var computed = request.ComputedTokens;
             context0[r] = computed + 1;
             total0 += computed + 1;
             longest0 = Math.Max(longest0, computed + 1);
             crossings.Set(r, blocks.HeldBlocks(request), computed);
+            if (request.GeneratedTokens == 1)
+            {
+                if (firstDecodeCount == firstDecodes.Length) Array.Resize(ref firstDecodes, Math.Max(4, 2 * firstDecodeCount));
+                firstDecodes[firstDecodeCount++] = request;
+            }
         }
         crossings.Sort();
         if (shape.OneBlockPerHead)
@@ -235,6 +286,9 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         return crossings.CrossingIn(Passes) <= blocks.FreeBlocks;
     }
 
+    /// <summary>The KV blocks the next standing pass reserves: its members crossing into a new block.</summary>
+    public int NextPassGrowthBlocks => crossings.CrossingIn(Passes);
+
     /// <summary>
     /// The next standing pass's cost, its crossing blocks reserved (<see cref="ReserveCrossings"/>); null when it cannot run standing
     /// (<see cref="CanRunNext"/>): the caller then ends the batch.
@@ -266,6 +320,8 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         if (Passes > 0)
             for (var r = 0; r < Count; r++) members[r].AdvanceDecodes(Passes);
         Array.Clear(members, 0, Count);
+        Array.Clear(firstDecodes, 0, firstDecodeCount);
+        firstDecodeCount = 0;
     }
 
     /// <summary>Block tokens capped at the k-th largest block, and that cap, in the current pass (cap 0: fewer blocks than k).</summary>
@@ -307,6 +363,13 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     {
         partitioned ??= new PartitionedStandingSums();
         partitioned.Start(context0.AsSpan(0, Count), shape, horizon - 1);
+    }
+
+    /// <summary>Drops the next batch's members (no references kept) and reports that it cannot stand.</summary>
+    private bool Abandon(int n)
+    {
+        Array.Clear(next, 0, n);
+        return false;
     }
 
     private static void Grow<T>(ref T[] array, int size)

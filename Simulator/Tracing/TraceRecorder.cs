@@ -141,6 +141,8 @@ public sealed class TraceRecorder : IRunObserver
         }
     }
 
+    public void DecodeStarted(int request) => decodeStarted[request] = true;
+
     public void PassDone(in IterationRecord pass)
     {
         var endNs = pass.StartNs + pass.DurationNs;

@@ -206,6 +206,7 @@ public sealed class StandingDecodeTests
                     $"{what} differ at {at} ({(at >= 0 ? $"{e[at]} vs {a[at]}" : $"{e.Count} vs {a.Count} items")}); case {c}");
             }
             Same("first tokens", reference.FirstTokenNs, lazy.FirstTokenNs);
+            Same("second tokens", reference.SecondTokenNs, lazy.SecondTokenNs);
             Same("finishes", reference.FinishNs, lazy.FinishNs);
             Same("preemptions", reference.Preemptions, lazy.Preemptions);
             Same("passes", reference.Iterations, lazy.Iterations);
