@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Policies.Core;
 using Policies.Memory;
+using Simulator.CostModel;
 using Simulator.Engine;
 using Simulator.Metrics;
 
@@ -142,37 +143,44 @@ public sealed class GpuWorker
                 if (beside.Pulls.Count > 0) yield return new LoopStep(null, Outgoing.Decided(beside));
                 continue;
             }
+            ForwardBatch batch;
+            IterationCost cost;
+            long start;
             if (standing?.NextPass(sim.Now) is { } standingCost)
             {
                 // A pass of the standing batch: the policy's own decision again, without asking it (so no decision time is recorded).
-                var standingStart = sim.Now;
+                start = sim.Now;
                 yield return new LoopStep(sim.Timeout(ref passEnd, standingCost.DurationNs), default);
-                standing.PassDone(standingStart, standingCost);
-                continue;
+                // Members finished in it: the batch ends, and the pass is completed as the policy's batch, below.
+                if (standing.PassDone(start, standingCost) is not { } formed) continue;
+                (batch, cost) = (formed, standingCost);
             }
-            touched = false;
-            var decisionStart = Stopwatch.GetTimestamp();
-            var batch = policy.Schedule(sim.Now);
-            metrics.SchedulingTook(Stopwatch.GetTimestamp() - decisionStart);
-            if (batch.SwapOuts.Count > 0 || batch.Pulls.Count > 0) yield return new LoopStep(null, Outgoing.Decided(batch));
-            if (batch.IsEmpty)
+            else
             {
-                if (progress.AllFinished) yield break;
-                // A decision that only preempted changed what can run: ask again rather than sleep.
-                if (batch.Preempted.Count > 0) continue;
-                if (policy.RunningCount > 0)
-                    throw new InvalidOperationException($"GPU {Record.Gpu}: the policy scheduled nothing while {policy.RunningCount} requests run (t={sim.Now} ns).");
-                var idleSince = sim.Now;
-                var waitingForKv = policy.ArrivingCount > 0;
-                wake = sim.Event();
-                yield return new LoopStep(wake, default);
-                metrics.Idle(Record.Gpu, idleSince, sim.Now, waitingForKv);
-                continue;
+                touched = false;
+                var decisionStart = Stopwatch.GetTimestamp();
+                batch = policy.Schedule(sim.Now);
+                metrics.SchedulingTook(Stopwatch.GetTimestamp() - decisionStart);
+                if (batch.SwapOuts.Count > 0 || batch.Pulls.Count > 0) yield return new LoopStep(null, Outgoing.Decided(batch));
+                if (batch.IsEmpty)
+                {
+                    if (progress.AllFinished) yield break;
+                    // A decision that only preempted changed what can run: ask again rather than sleep.
+                    if (batch.Preempted.Count > 0) continue;
+                    if (policy.RunningCount > 0)
+                        throw new InvalidOperationException($"GPU {Record.Gpu}: the policy scheduled nothing while {policy.RunningCount} requests run (t={sim.Now} ns).");
+                    var idleSince = sim.Now;
+                    var waitingForKv = policy.ArrivingCount > 0;
+                    wake = sim.Event();
+                    yield return new LoopStep(wake, default);
+                    metrics.Idle(Record.Gpu, idleSince, sim.Now, waitingForKv);
+                    continue;
+                }
+                cost = backend.Forward(Memory, batch);
+                start = sim.Now;
+                // One timeout per GPU, restarted each pass: no allocation per pass.
+                yield return new LoopStep(sim.Timeout(ref passEnd, cost.DurationNs), default);
             }
-            var cost = backend.Forward(Memory, batch);
-            var start = sim.Now;
-            // One timeout per GPU, restarted each pass: no allocation per pass.
-            yield return new LoopStep(sim.Timeout(ref passEnd, cost.DurationNs), default);
             var finished = 0;
             for (var i = 0; i < batch.Entries.Count; i++)
             {

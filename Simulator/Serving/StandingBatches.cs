@@ -78,15 +78,24 @@ public sealed class StandingBatches
         return null;
     }
 
-    /// <summary>The pass <see cref="NextPass"/> priced ran from <paramref name="startNs"/>: record it (it brings no new batch in).</summary>
-    public void PassDone(long startNs, IterationCost cost)
+    /// <summary>
+    /// The pass <see cref="NextPass"/> priced ran from <paramref name="startNs"/>: record it. When members finished in it, the
+    /// batch ends there and the pass is returned as the policy's batch (its members, one decode token each), for the serving
+    /// loop to complete and record as it does a formed pass; otherwise null (a standing pass brings no new batch in).
+    /// </summary>
+    public ForwardBatch? PassDone(long startNs, IterationCost cost)
     {
+        metrics.StandingPassDone();
+        if (batch.FinishesThisPass) return batch.Form(formed);
         // Requests that joined the batch at its start decoded for the first time here: their second token (as a pass formed request by request records it).
         foreach (var joiner in batch.SecondTokensThisPass) metrics.FirstDecodeDone(joiner, startNs + cost.DurationNs);
         metrics.IterationDone(gpu, startNs, cost, batch.Totals(blocks.UsedBlocks, policy.WaitingCount));
         batch.PassDone();
-        metrics.StandingPassDone();
+        return null;
     }
+
+    /// <summary>The batch of a standing pass in which members finished (reused).</summary>
+    private readonly ForwardBatch formed = new();
 
     /// <summary>
     /// After a pass the policy formed and completed: start a standing batch from it when nothing reached the policy during the

@@ -116,6 +116,33 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>The next batch's members (from the completed batch, or the members and the joiners), in order.</summary>
     private Request[] next = [];
 
+    /// <summary>The pass in which the first members finish (their last token): the batch's last.</summary>
+    private int finishPass;
+
+    /// <summary>Whether members finish in the current pass (it is then the batch's last: <see cref="Form"/> it once it ran).</summary>
+    public bool FinishesThisPass => Passes == finishPass;
+
+    /// <summary>
+    /// Ends the batch after the pass in which members finish, as the pass the policy formed: every member is given the standing
+    /// passes before it, and <paramref name="into"/> lists them in order, one decode token each, as that pass's batch
+    /// (for the serving loop to complete as it completes any pass: tokens, finishes, the policy's bookkeeping).
+    /// </summary>
+    public ForwardBatch Form(ForwardBatch into)
+    {
+        if (!FinishesThisPass) throw new InvalidOperationException("Only the pass in which members finish is formed.");
+        into.Clear();
+        into.IsBatchSwitch = IsBatchSwitch;
+        var passes = Passes;
+        for (var r = 0; r < Count; r++)
+        {
+            if (passes > 0) members[r].AdvanceDecodes(passes);
+            into.Add(members[r], 1);
+        }
+        Passes = 0;
+        Exit();
+        return into;
+    }
+
     /// <summary>The passes the policy vouched for when the batch started.</summary>
     private int policyWord;
 
@@ -139,9 +166,10 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             longest = Math.Max(longest, length);
             total += length;
         }
-        // A member with R tokens to go finishes in its R-th pass: run R - 1 standing passes, the R-th as a normal one;
-        // and no more than the policy vouches for.
-        horizon = Math.Min(remaining - 1, repeatable);
+        // A member with R tokens to go finishes in its R-th pass: the batch stands through it (the policy decided it before anything
+        // finished) and is then formed (Form) for the pass's completion; and no more than the policy vouches for.
+        horizon = Math.Min(remaining, repeatable);
+        finishPass = remaining - 1;
         if (n == 0 || horizon < minimumPasses) return Abandon(n);
         if (shapeFor(n, longest, total) is not { } planned) return Abandon(n);
         // Pass j has the longest at longest + j: the shape holds while that stays within its limit.

@@ -56,30 +56,42 @@ public sealed class StandingBatchesTests
 
         // When the other runs its policy's passes beside it,
         var passes = 0;
+        var endedWithFinish = false;
         while (standing.TryNextPass(lazy.Blocks) is not null)
         {
             var batch = reference.Policy.Schedule(0);
             Assert.Empty(batch.Preempted);
-            foreach (var e in batch.Entries) e.Request.Advance(e.NewTokens);
+            var finished = batch.Entries.Count(e => e.Request.Advance(e.NewTokens) && e.Request.Phase == RequestPhase.Finished);
             reference.Policy.Complete(batch);
-            standing.PassDone();
             passes++;
+            // (members finish only in the standing batch's last pass, which is then completed as the policy's batch)
+            Assert.Equal(finished > 0, standing.FinishesThisPass);
+            if (standing.FinishesThisPass)
+            {
+                var formed = standing.Form(new ForwardBatch());
+                Assert.Equal(batch.Entries.Select(e => e.Request.Id), formed.Entries.Select(e => e.Request.Id));
+                foreach (var e in formed.Entries) e.Request.Advance(e.NewTokens);
+                lazy.Policy.Complete(formed);
+                endedWithFinish = true;
+            }
+            else standing.PassDone();
             // Then after every pass both hold the same blocks, request by request
             Assert.Equal(reference.Blocks.FreeBlocks, lazy.Blocks.FreeBlocks);
             for (var i = 0; i < prompts.Length; i++) Assert.Equal(reference.Blocks.HeldBlocks(reference.Requests[i]), lazy.Blocks.HeldBlocks(lazy.Requests[i]));
+            if (endedWithFinish) break;
         }
-        standing.Exit();
+        Assert.Equal(!endedWithFinish, standing.Active);
+        if (standing.Active) standing.Exit();
 
         // and the members have the tokens the policy's passes gave theirs,
         for (var i = 0; i < prompts.Length; i++)
         {
             Assert.Equal(reference.Requests[i].ComputedTokens, lazy.Requests[i].ComputedTokens);
             Assert.Equal(reference.Requests[i].GeneratedTokens, lazy.Requests[i].GeneratedTokens);
+            Assert.Equal(reference.Requests[i].Phase, lazy.Requests[i].Phase);
         }
-        // and where the standing batch stopped, the policy's next pass differs: a member finishes in it, or it preempts (its growth does not fit)
-        var next = reference.Policy.Schedule(0);
-        var finishes = next.Entries.Any(e => e.Request.GeneratedTokens + 1 == e.Request.OutputTokens);
-        Assert.True(finishes || next.Preempted.Count > 0, $"stopped after {passes} passes with nothing different in the next");
+        // and the standing batch ended with the first pass in which a member finished, or before the first pass that preempts (its growth does not fit)
+        Assert.True(endedWithFinish || reference.Policy.Schedule(0).Preempted.Count > 0, $"stopped after {passes} passes with nothing different in the next");
     }
 
     /// <summary>The vllm policy's decisions, without its word on repeats.</summary>
