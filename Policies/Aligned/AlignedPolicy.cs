@@ -69,7 +69,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
         incoming.Add(request);
     }
 
-    public override ForwardBatch Schedule(long nowNs)
+    protected override ForwardBatch Decide(long nowNs)
     {
         Batch.Clear();
         if (Context.Role != GpuRole.Decode)
@@ -166,7 +166,7 @@ public sealed class AlignedPolicy(AlignedOptions options, PolicyContext context)
     private long Counted(Request r) => options.BMaxCounts == BMaxCounts.WithGrowth ? r.MaxKvTokens : r.ComputedTokens + 1;
 
     /// <summary>
-    /// Starvation guard (the candidate batch's part is in <see cref="Schedule"/>: a candidate batch whose longest-pooled member
+    /// Starvation guard (the candidate batch's part is in <see cref="Decide"/>: a candidate batch whose longest-pooled member
     /// is starved switches in as soon as it is staged): requests pooled longer than the bound join the running batch, oldest first, while its KV (running and
     /// joining members, as b_max counts it) stays under b_max, or nothing runs, and their blocks fit. One that does not fit
     /// stops the rest (oldest first); it is first in the next batch (<see cref="FormCandidateBatch"/>).

@@ -151,25 +151,29 @@ public sealed class GpuQueues(PolicyContext context)
 
     /// <summary>
     /// The first-come first-served policies' wider form of <see cref="RanAllRunningAsDecodes"/>: true when <paramref name="completed"/>
-    /// was a pure decode pass (one token each, nothing preempted or swapped) of every request running before it, in order, where
-    /// the members that finished in it have left <see cref="Running"/> and the others still decode. Two things it allows that the
-    /// strict form does not, each because an FCFS decision cannot see it:
+    /// was a pure decode pass (one token each, nothing preempted or swapped) of every request running after its decision, in order,
+    /// where the members that finished in it have left <see cref="Running"/> and the others (the <paramref name="survivors"/>, at
+    /// least one) still decode and lead it. What it allows that the strict form does not, each because an FCFS decision cannot see it:
     /// <list type="bullet">
     /// <item>Pulls started in the pass: <c>Fcfs.PullRemote</c> stopped at the first prefilled request that did not fit or at the seat
     /// limit (the pulled requests hold their seats while they arrive), and neither changes while free blocks only shrink.</item>
     /// <item>Members that finished, only when nothing waits (no new or recomputed prompt, no prefilled request): the blocks and the
     /// seat a finish frees change what can be admitted or pulled, and with nothing to admit or pull the next decision is the
     /// running requests again.</item>
+    /// <item>Requests appended to <see cref="Running"/> after the decision (their KV arrived during the pass): they follow the
+    /// survivors, and are the next decision's joiners, not part of the repeat. <paramref name="changesSinceDecision"/> (of
+    /// <see cref="RunningChanges"/>) tells them from a request the decision left out: it must count exactly those appends and
+    /// the finished members' removal.</item>
     /// </list>
-    /// Anything that arrives later (a prefilled request, its KV, a swap-out's end) reaches the policy and ends the repeat.
+    /// Anything that reaches the policy later (a prefilled request, its KV, a swap-out's end) is for the driver to bring to it.
     /// </summary>
-    public bool RanAllRunningAsDecodesOrFinished(ForwardBatch completed)
+    public bool RanAllRunningAsDecodesOrFinished(ForwardBatch completed, long changesSinceDecision, out int survivors)
     {
+        survivors = 0;
         if (Role == GpuRole.Prefill || completed.Preempted.Count > 0 || completed.SwapOuts.Count > 0) return false;
         var entries = completed.Entries;
-        if (entries.Count == 0 || Running.Count == 0) return false;
         var nothingWaits = Waiting.Count == 0 && Remote.Count == 0;
-        var kept = 0;
+        var finished = false;
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
@@ -177,12 +181,13 @@ public sealed class GpuQueues(PolicyContext context)
             if (entry.Request.Phase == RequestPhase.Finished)
             {
                 if (!nothingWaits) return false;
+                finished = true;
                 continue;
             }
-            if (kept >= Running.Count || !ReferenceEquals(entry.Request, Running[kept]) || entry.Request.PendingTokens != 1) return false;
-            kept++;
+            if (survivors >= Running.Count || !ReferenceEquals(entry.Request, Running[survivors]) || entry.Request.PendingTokens != 1) return false;
+            survivors++;
         }
-        return kept == Running.Count;
+        return survivors > 0 && changesSinceDecision == Running.Count - survivors + (finished ? 1 : 0);
     }
 
     /// <summary>A swap-out's copy to host memory finished.</summary>

@@ -36,4 +36,11 @@ public interface IRepeatableSchedule
     /// before it preempted. Null is always safe.
     /// </summary>
     ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => null;
+
+    /// <summary>
+    /// Whether <see cref="PullsBesideRepeat"/> can take anything. A driver then also asks <see cref="RepeatablePasses"/> after a pass
+    /// during which something reached the policy: the policy answers for the repeat of the pass's own requests, leaving what reached
+    /// it to the PullsBesideRepeat that the driver asks before running any repeated pass.
+    /// </summary>
+    bool TakesChangesBeside => false;
 }

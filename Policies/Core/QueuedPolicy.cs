@@ -2,7 +2,7 @@ namespace Policies.Core;
 
 /// <summary>
 /// The parts of <see cref="IBatchPolicy"/> that are bookkeeping, not decisions: every policy keeps
-/// its requests in <see cref="GpuQueues"/> and differs only in <see cref="Schedule"/> (and, for
+/// its requests in <see cref="GpuQueues"/> and differs only in <see cref="Decide"/> (and, for
 /// AlignedServe, where prefilled requests wait). Policies derive from it as sealed classes.
 /// </summary>
 public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
@@ -24,7 +24,16 @@ public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
 
     public virtual void EnqueuePrefilled(Request request) => Queues.Remote.AddLast(request);
 
-    public abstract ForwardBatch Schedule(long nowNs);
+    /// <summary>The policy's decision (<see cref="IBatchPolicy.Schedule"/>); the queues note the running requests it left.</summary>
+    public ForwardBatch Schedule(long nowNs)
+    {
+        var batch = Decide(nowNs);
+        Decided();
+        return batch;
+    }
+
+    /// <summary>What differs between policies: the batch of the next pass, formed from <see cref="Queues"/>.</summary>
+    protected abstract ForwardBatch Decide(long nowNs);
 
     public virtual void Complete(ForwardBatch batch) => Queues.Complete(batch);
 
@@ -55,42 +64,50 @@ public abstract class QueuedPolicy(PolicyContext context) : IBatchPolicy
     /// </summary>
     protected int RepeatsWhileFcfsUnchanged(ForwardBatch completed)
     {
-        if (!Queues.RanAllRunningAsDecodesOrFinished(completed)) return 0;
-        Vouch();
+        var joined = Queues.RunningChanges - decidedChanges;
+        if (!Queues.RanAllRunningAsDecodesOrFinished(completed, joined, out var survivors)) return 0;
+        // The repeat is the survivors; requests that joined during the pass are the next decision's joiners (PullsBesideRepeat).
+        (decidedCount, decidedChanges) = (survivors, Queues.RunningChanges - (Queues.Running.Count - survivors));
         return int.MaxValue;
     }
 
-    /// <summary>The running requests a repeat was last vouched for: how many, and <see cref="GpuQueues.RunningChanges"/> then.</summary>
-    private int vouchedCount;
-    private long vouchedChanges = -1;
+    /// <summary>
+    /// The running requests the last decision (or repeat vouched for) left: how many, and <see cref="GpuQueues.RunningChanges"/> then.
+    /// Requests appended since (their KV arrived) are joiners; any other change (a start, a preemption, a finish's removal) is not.
+    /// </summary>
+    private int decidedCount;
+    private long decidedChanges = -1;
 
-    private void Vouch() => (vouchedCount, vouchedChanges) = (Queues.Running.Count, Queues.RunningChanges);
+    private void Decided() => (decidedCount, decidedChanges) = (Queues.Running.Count, Queues.RunningChanges);
 
     /// <summary>
     /// The first-come first-served policies' <see cref="IRepeatableSchedule.PullsBesideRepeat"/>. Their decision pulls prefilled
     /// requests first (<see cref="Fcfs.PullRemote"/>, with these <paramref name="maxSeqs"/>, <paramref name="watermarkBlocks"/> and
-    /// <paramref name="reserveTokens"/>), then schedules every running request in order, one token each, then admits waiting ones.
+    /// <paramref name="reserveTokens"/>), then schedules the running requests in order, one token each within
+    /// <paramref name="decodeBudget"/> tokens, then admits waiting ones.
     /// Since the repeat was vouched for, the running requests can only have been joined by requests whose KV arrived (appended);
     /// with nothing waiting to be admitted, the decision is the repeat, those joiners (each a decode whose blocks the pull
     /// reserved) and the pulls, provided the pulls leave the repeat's <paramref name="growthBlocks"/> free: pulls keep
     /// <paramref name="watermarkBlocks"/> free, so that holds when the watermark covers the growth or nothing waits to be pulled
     /// (otherwise the decision might preempt: null). The repeat, joiners included, is then vouched for again.
     /// </summary>
-    protected ForwardBatch? PullsBesideFcfsRepeat(int maxSeqs, int watermarkBlocks, int growthBlocks, Func<Request, int>? reserveTokens = null)
+    protected ForwardBatch? PullsBesideFcfsRepeat(int maxSeqs, int watermarkBlocks, int growthBlocks, int decodeBudget, Func<Request, int>? reserveTokens = null)
     {
         var running = Queues.Running;
-        var joiners = running.Count - vouchedCount;
-        if (vouchedChanges < 0 || joiners < 0 || Queues.RunningChanges - vouchedChanges != joiners || Queues.Waiting.Count > 0) return null;
+        var joiners = running.Count - decidedCount;
+        if (decidedChanges < 0 || joiners < 0 || Queues.RunningChanges - decidedChanges != joiners || Queues.Waiting.Count > 0) return null;
+        // The decision schedules running requests a token each within its budget: the joiners too only while it covers them.
+        if (running.Count > decodeBudget) return null;
         if (Queues.Remote.Count > 0 && watermarkBlocks < growthBlocks) return null;
-        for (var i = vouchedCount; i < running.Count; i++)
+        for (var i = decidedCount; i < running.Count; i++)
         {
             var joiner = running[i];
             if (joiner.PendingTokens != 1 || Queues.Blocks.MissingBlocks(joiner, joiner.ComputedTokens + 1) > 0) return null;
         }
         Batch.Clear();
         Fcfs.PullRemote(Queues, Batch, maxSeqs, watermarkBlocks, reserveTokens);
-        for (var i = vouchedCount; i < running.Count; i++) Batch.Add(running[i], 1);
-        Vouch();
+        for (var i = decidedCount; i < running.Count; i++) Batch.Add(running[i], 1);
+        Decided();
         return Batch;
     }
 

@@ -14,7 +14,7 @@ namespace Policies.DistServe;
 public sealed class DistServePolicy(DistServeOptions options, PolicyContext context) : QueuedPolicy(context), IRepeatableSchedule
 {
 
-    public override ForwardBatch Schedule(long nowNs)
+    protected override ForwardBatch Decide(long nowNs)
     {
         Batch.Clear();
         if (Context.Role == GpuRole.Decode)
@@ -38,5 +38,8 @@ public sealed class DistServePolicy(DistServeOptions options, PolicyContext cont
 
     /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
     public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) =>
-        Context.Role == GpuRole.Decode ? PullsBesideFcfsRepeat(options.MaxNumSeqs, 0, growthBlocks, options.ReserveFullOutput ? r => r.MaxKvTokens : null) : null;
+        Context.Role == GpuRole.Decode ? PullsBesideFcfsRepeat(options.MaxNumSeqs, 0, growthBlocks, int.MaxValue, options.ReserveFullOutput ? r => r.MaxKvTokens : null) : null;
+
+    /// <inheritdoc cref="IRepeatableSchedule.TakesChangesBeside"/>
+    public bool TakesChangesBeside => Context.Role == GpuRole.Decode;
 }

@@ -13,7 +13,7 @@ public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context)
 {
     private int WatermarkBlocks => Watermark(options.WatermarkFraction);
 
-    public override ForwardBatch Schedule(long nowNs)
+    protected override ForwardBatch Decide(long nowNs)
     {
         Batch.Clear();
         Fcfs.PullRemote(Queues, Batch, options.MaxNumSeqs, WatermarkBlocks);
@@ -26,5 +26,8 @@ public sealed class FastGenPolicy(FastGenOptions options, PolicyContext context)
     public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 
     /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
-    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxNumSeqs, WatermarkBlocks, growthBlocks);
+    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxNumSeqs, WatermarkBlocks, growthBlocks, options.TokenBudget);
+
+    /// <inheritdoc cref="IRepeatableSchedule.TakesChangesBeside"/>
+    public bool TakesChangesBeside => true;
 }

@@ -18,7 +18,7 @@ public sealed class OrcaPolicy(OrcaOptions options, PolicyContext context) : Que
     private int ReserveTokens(Request request) =>
         Math.Min(capacityTokens, Math.Max(request.MaxKvTokens, Math.Max(options.MaxSequenceTokens, request.TotalTokens)));
 
-    public override ForwardBatch Schedule(long nowNs)
+    protected override ForwardBatch Decide(long nowNs)
     {
         Batch.Clear();
         Fcfs.PullRemote(Queues, Batch, options.MaxBatchSize, 0, ReserveTokens);
@@ -33,5 +33,8 @@ public sealed class OrcaPolicy(OrcaOptions options, PolicyContext context) : Que
     public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 
     /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
-    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxBatchSize, 0, growthBlocks, ReserveTokens);
+    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxBatchSize, 0, growthBlocks, int.MaxValue, ReserveTokens);
+
+    /// <inheritdoc cref="IRepeatableSchedule.TakesChangesBeside"/>
+    public bool TakesChangesBeside => true;
 }

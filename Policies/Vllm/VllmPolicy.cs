@@ -20,7 +20,7 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : Que
 {
     private int WatermarkBlocks => Watermark(options.WatermarkFraction);
 
-    public override ForwardBatch Schedule(long nowNs)
+    protected override ForwardBatch Decide(long nowNs)
     {
         Batch.Clear();
         Fcfs.PullRemote(Queues, Batch, options.MaxNumSeqs, WatermarkBlocks);
@@ -42,5 +42,8 @@ public sealed class VllmPolicy(VllmOptions options, PolicyContext context) : Que
     public int RepeatablePasses(ForwardBatch completed) => RepeatsWhileFcfsUnchanged(completed);
 
     /// <inheritdoc cref="QueuedPolicy.PullsBesideFcfsRepeat"/>
-    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxNumSeqs, WatermarkBlocks, growthBlocks);
+    public ForwardBatch? PullsBesideRepeat(long nowNs, int growthBlocks) => PullsBesideFcfsRepeat(options.MaxNumSeqs, WatermarkBlocks, growthBlocks, options.MaxNumBatchedTokens);
+
+    /// <inheritdoc cref="IRepeatableSchedule.TakesChangesBeside"/>
+    public bool TakesChangesBeside => true;
 }

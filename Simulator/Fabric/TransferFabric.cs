@@ -26,7 +26,6 @@ public sealed class TransferFabric(Simulation sim)
     private readonly List<Flow> flows = [];
     private readonly List<Link> touched = [];
     private long lastUpdateNs;
-    private long version;
 
     public int ActiveTransfers => flows.Count;
 
@@ -83,13 +82,20 @@ public sealed class TransferFabric(Simulation sim)
         AssignMaxMinRates();
         var nextNs = long.MaxValue;
         foreach (var flow in flows) nextNs = Math.Min(nextNs, (long)Math.Ceiling(flow.Remaining / flow.Rate));
-        var token = ++version;
-        sim.Timeout(Math.Max(1, nextNs)).AddCallback(_ =>
-        {
-            if (token != version) return;
-            Advance();
-            Reschedule();
-        });
+        // The next flow's end; a later reschedule replaces it (the replaced timeout still fires, and is ignored).
+        nextEnd = sim.Timeout(Math.Max(1, nextNs));
+        nextEnd.AddCallback(onNextEnd ??= NextEnd);
+    }
+
+    /// <summary>The timeout of the earliest flow end the rates give, set at every reschedule.</summary>
+    private SimEvent? nextEnd;
+    private Action<SimEvent>? onNextEnd;
+
+    private void NextEnd(SimEvent fired)
+    {
+        if (!ReferenceEquals(fired, nextEnd)) return;
+        Advance();
+        Reschedule();
     }
 
     private void AssignMaxMinRates()

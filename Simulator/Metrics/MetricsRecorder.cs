@@ -101,13 +101,14 @@ public sealed class MetricsRecorder
     }
 
     /// <summary>
-    /// A standing batch's request emitted the token of its first decode pass (which <see cref="TokenEmitted"/> would have seen with
-    /// two tokens generated): its second token, the decode's start for the observer. The request's own count catches up later.
+    /// A standing batch's member emitted its <paramref name="token"/>-th token (1 or 2), which <see cref="TokenEmitted"/> would have
+    /// seen with that many tokens generated (the request's own count catches up when the batch ends); its first decode pass for the
+    /// observer.
     /// </summary>
-    public void FirstDecodeDone(Request request, long nowNs)
+    public void EarlyTokenEmitted(Request request, int token, long nowNs)
     {
         if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
-        else SecondTokenNs[request.Id] = nowNs;
+        else if (token == 2) SecondTokenNs[request.Id] = nowNs;
         Observer?.DecodeStarted(request.Id);
     }
 

@@ -87,8 +87,9 @@ public sealed class StandingBatches
     {
         metrics.StandingPassDone();
         if (batch.FinishesThisPass) return batch.Form(formed);
-        // Requests that joined the batch at its start decoded for the first time here: their second token (as a pass formed request by request records it).
-        foreach (var joiner in batch.SecondTokensThisPass) metrics.FirstDecodeDone(joiner, startNs + cost.DurationNs);
+        // Members that emitted their first or second token here (requests that joined the batch): recorded as a pass formed request by request records them.
+        if (batch.HasEarlyTokensThisPass)
+            foreach (var (request, token) in batch.EarlyTokensThisPass()) metrics.EarlyTokenEmitted(request, token, startNs + cost.DurationNs);
         metrics.IterationDone(gpu, startNs, cost, batch.Totals(blocks.UsedBlocks, policy.WaitingCount));
         batch.PassDone();
         return null;
@@ -98,11 +99,12 @@ public sealed class StandingBatches
     private readonly ForwardBatch formed = new();
 
     /// <summary>
-    /// After a pass the policy formed and completed: start a standing batch from it when nothing reached the policy during the
-    /// pass and the policy vouches for at least one repeat.
+    /// After a pass the policy formed (or a standing batch's last) completed: start a standing batch from it when the policy vouches
+    /// for at least one repeat, and nothing reached the policy during the pass or the policy takes such changes beside a repeat
+    /// (the serving loop then brings them to it, <see cref="DecideBeside"/>, before the first standing pass).
     /// </summary>
     public void Offer(ForwardBatch completed, bool touched)
     {
-        if (!touched && repeats.RepeatablePasses(completed) is > 0 and var repeatable) batch.Start(completed, blocks, repeatable);
+        if ((!touched || repeats.TakesChangesBeside) && repeats.RepeatablePasses(completed) is > 0 and var repeatable) batch.Start(completed, blocks, repeatable);
     }
 }

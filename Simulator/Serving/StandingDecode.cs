@@ -96,7 +96,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>
     /// Requests joined the standing batch's at this pass (their KV arrived, and the policy's decision is the batch followed by
     /// them, one decode token each: <see cref="IRepeatableSchedule.PullsBesideRepeat"/>): the batch ends, every member given its
-    /// tokens, and a new one starts with the joiners appended, each joiner's first decode in its first pass. False (and inactive)
+    /// tokens, and a new one starts with the joiners appended, each joiner's next token in its first pass. False (and inactive)
     /// when that batch cannot stand; the policy's next decision is then the same batch, formed pass by pass.
     /// </summary>
     public bool Rejoin(IReadOnlyList<BatchEntry> joiners, KvBlockManager blocks)
@@ -146,12 +146,25 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>The passes the policy vouched for when the batch started.</summary>
     private int policyWord;
 
-    /// <summary>Members whose first decode is the batch's first pass (requests that joined it): their second token is that pass's.</summary>
-    private Request[] firstDecodes = [];
-    private int firstDecodeCount;
+    /// <summary>
+    /// Members that had emitted fewer than two tokens when the batch started (a request that joined it, whose first pass here emits
+    /// its second token, or its first when the prefill GPU handed it on before its last prompt token), and how many they had.
+    /// </summary>
+    private (Request Request, int Generated)[] early = [];
+    private int earlyCount;
 
-    /// <summary>The members whose second token the current pass emits: those that joined at this batch's start, in its first pass.</summary>
-    public ReadOnlySpan<Request> SecondTokensThisPass => Passes == 0 ? firstDecodes.AsSpan(0, firstDecodeCount) : default;
+    /// <summary>
+    /// The members that emit their first or second token in the current pass, and which (1 or 2): what a pass formed request by
+    /// request records per token, and a standing pass must record for them.
+    /// </summary>
+    public IEnumerable<(Request Request, int Token)> EarlyTokensThisPass()
+    {
+        for (var i = 0; i < earlyCount; i++)
+            if (early[i].Generated + Passes + 1 <= 2) yield return (early[i].Request, early[i].Generated + Passes + 1);
+    }
+
+    /// <summary>Whether some member emits its first or second token in the current pass.</summary>
+    public bool HasEarlyTokensThisPass => earlyCount > 0 && Passes <= 1;
 
     private bool StartWith(int n, bool batchSwitch, KvBlockManager blocks, int repeatable, int minimumPasses, Func<int, int, long, StandingShape?> shapeFor)
     {
@@ -185,7 +198,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         crossings.Start(n);
         total0 = 0;
         longest0 = 0;
-        firstDecodeCount = 0;
+        earlyCount = 0;
         for (var r = 0; r < n; r++)
         {
             var request = next[r];
@@ -196,10 +209,10 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             total0 += computed + 1;
             longest0 = Math.Max(longest0, computed + 1);
             crossings.Set(r, blocks.HeldBlocks(request), computed);
-            if (request.GeneratedTokens == 1)
+            if (request.GeneratedTokens <= 1)
             {
-                if (firstDecodeCount == firstDecodes.Length) Array.Resize(ref firstDecodes, Math.Max(4, 2 * firstDecodeCount));
-                firstDecodes[firstDecodeCount++] = request;
+                if (earlyCount == early.Length) Array.Resize(ref early, Math.Max(4, 2 * earlyCount));
+                early[earlyCount++] = (request, request.GeneratedTokens);
             }
         }
         crossings.Sort();
@@ -348,8 +361,8 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         if (Passes > 0)
             for (var r = 0; r < Count; r++) members[r].AdvanceDecodes(Passes);
         Array.Clear(members, 0, Count);
-        Array.Clear(firstDecodes, 0, firstDecodeCount);
-        firstDecodeCount = 0;
+        Array.Clear(early, 0, earlyCount);
+        earlyCount = 0;
     }
 
     /// <summary>Block tokens capped at the k-th largest block, and that cap, in the current pass (cap 0: fewer blocks than k).</summary>

@@ -18,7 +18,7 @@ namespace Policies.Tests.Core;
 /// </summary>
 public sealed class FcfsRepeatTests
 {
-    public static TheoryData<string> Policies => ["vllm", "vllm-watermark-0", "vllm-chunked", "orca", "distserve", "distserve-growing", "fastgen", "sarathi"];
+    public static TheoryData<string> Policies => ["vllm", "vllm-watermark-0", "vllm-chunked", "orca", "distserve", "distserve-growing", "fastgen", "fastgen-small-budget", "sarathi"];
 
     private static IBatchPolicy Create(string name, KvBlockManager blocks)
     {
@@ -32,6 +32,8 @@ public sealed class FcfsRepeatTests
             "distserve" => new DistServePolicy(new DistServeOptions(MaxNumSeqs: 16), context),
             "distserve-growing" => new DistServePolicy(new DistServeOptions(MaxNumSeqs: 16, ReserveFullOutput: false), context),
             "fastgen" => new FastGenPolicy(new FastGenOptions(TokenBudget: 256, WatermarkFraction: 0.05), context),
+            // A budget under the running count: a decision leaves running requests out of its pass.
+            "fastgen-small-budget" => new FastGenPolicy(new FastGenOptions(TokenBudget: 6, WatermarkFraction: 0.05), context),
             "sarathi" => new SarathiPolicy(new SarathiOptions(TokenBudget: 256, WatermarkFraction: 0.05), context),
             _ => throw new ArgumentException(name),
         };
@@ -55,7 +57,7 @@ public sealed class FcfsRepeatTests
     [MemberData(nameof(Policies))]
     public void A_Policy_Driven_By_Its_Word_On_Repeats_Should_Run_The_Passes_It_Decides_When_Asked_Every_Pass(string name)
     {
-        int repeated = 0, pullsBeside = 0, joinsBeside = 0, afterFinishes = 0;
+        int repeated = 0, pullsBeside = 0, joinsBeside = 0, afterFinishes = 0, afterTouches = 0;
         for (var seed = 1; seed <= 40; seed++)
         {
             var random = new Random(seed);
@@ -69,7 +71,25 @@ public sealed class FcfsRepeatTests
             var touched = false;
             for (var step = 0; step < 400 && (nextId < 30 || reference.Policy.RunningCount + reference.Policy.WaitingCount + reference.Policy.ArrivingCount > 0); step++)
             {
-                // Given the same prefilled requests and KV arrivals on both GPUs
+                // Given two GPUs, one asked every pass, the other repeating what its policy vouched for where it can,
+                var expected = reference.Policy.Schedule(0);
+                var (entries, pulls, asked) = Drive(driven, ref repeat, touched, ref pullsBeside, ref joinsBeside);
+                touched = false;
+
+                // Then both run the same requests, pull the same ones and hold the same blocks
+                var context = $"{name}, seed {seed}, step {step}";
+                Assert.True(expected.Entries.Select(e => (e.Request.Id, e.NewTokens)).SequenceEqual(entries.Select(e => (e.Request.Id, e.Tokens))),
+                    $"{context}: ran [{string.Join(",", entries.Select(e => e.Request.Id))}], asked every pass [{string.Join(",", expected.Entries.Select(e => e.Request.Id))}]");
+                Assert.Equal(expected.Pulls.Select(p => p.Request.Id), pulls);
+                if (!asked)
+                {
+                    repeated++;
+                    Assert.Empty(expected.Preempted);
+                }
+                Assert.Equal(reference.Blocks.FreeBlocks, driven.Blocks.FreeBlocks);
+                foreach (var pull in expected.Pulls) arrivals.Add((pull.Request.Id, step + random.Next(0, 3)));
+
+                // while the same prefilled requests and KV arrive at both during the pass
                 if (nextId < 30 && random.NextDouble() < 0.35)
                 {
                     var (prompt, output) = (random.Next(8, 400), random.Next(2, 60));
@@ -90,37 +110,24 @@ public sealed class FcfsRepeatTests
                 }
                 arrivals.RemoveAll(a => a.Due <= step);
 
-                // When the reference is asked and the driven GPU repeats what its policy vouched for, where it can
-                var expected = reference.Policy.Schedule(0);
-                var (entries, pulls, asked) = Drive(driven, ref repeat, touched, ref pullsBeside, ref joinsBeside);
-                touched = false;
-
-                // Then both run the same requests, pull the same ones and hold the same blocks
-                var context = $"{name}, seed {seed}, step {step}";
-                Assert.True(expected.Entries.Select(e => (e.Request.Id, e.NewTokens)).SequenceEqual(entries.Select(e => (e.Request.Id, e.Tokens))),
-                    $"{context}: ran [{string.Join(",", entries.Select(e => e.Request.Id))}], asked every pass [{string.Join(",", expected.Entries.Select(e => e.Request.Id))}]");
-                Assert.Equal(expected.Pulls.Select(p => p.Request.Id), pulls);
-                if (!asked)
-                {
-                    repeated++;
-                    Assert.Empty(expected.Preempted);
-                }
-                Assert.Equal(reference.Blocks.FreeBlocks, driven.Blocks.FreeBlocks);
-                foreach (var pull in expected.Pulls) arrivals.Add((pull.Request.Id, step + random.Next(0, 3)));
-
                 foreach (var entry in expected.Entries) entry.Request.Advance(entry.NewTokens);
                 reference.Policy.Complete(expected);
                 var formed = new ForwardBatch();
                 foreach (var (request, tokens) in entries) formed.Add(request, tokens);
                 foreach (var entry in formed.Entries) entry.Request.Advance(entry.NewTokens);
-                // A standing batch's pass is completed as the policy's batch when it decided it, or when members finished in it.
+                // A standing batch's pass is completed as the policy's batch when it decided it, or when members finished in it; the
+                // policy is then asked for its word, also when something reached it during the pass (these policies take that beside).
                 var finished = formed.Entries.Any(e => e.Request.Phase == RequestPhase.Finished);
                 if (asked || finished)
                 {
-                    driven.Policy.Complete(asked ? lastAsked! : formed);
-                    var word = ((IRepeatableSchedule)driven.Policy).RepeatablePasses(asked ? lastAsked! : formed);
+                    var completed = asked ? lastAsked! : formed;
+                    driven.Policy.Complete(completed);
+                    var repeats = (IRepeatableSchedule)driven.Policy;
+                    Assert.True(repeats.TakesChangesBeside);
+                    var word = repeats.RepeatablePasses(completed);
                     repeat = word > 0 ? formed.Entries.Where(e => e.Request.Phase != RequestPhase.Finished).Select(e => e.Request).ToList() : null;
                     if (word > 0 && finished) afterFinishes++;
+                    if (word > 0 && touched) afterTouches++;
                 }
                 Assert.Equal(reference.Blocks.FreeBlocks, driven.Blocks.FreeBlocks);
             }
@@ -128,6 +135,7 @@ public sealed class FcfsRepeatTests
         // The comparison is not vacuous: every way of repeating ran.
         Assert.True(repeated > 100, $"{name}: {repeated} passes repeated");
         Assert.True(afterFinishes > 0, $"{name}: no repeat vouched for after members finished");
+        Assert.True(afterTouches > 0, $"{name}: no repeat vouched for after a pass during which something reached the policy");
         Assert.True(pullsBeside > 0 && joinsBeside > 0, $"{name}: {pullsBeside} pulls and {joinsBeside} joins beside a repeat");
     }
 

@@ -147,6 +147,8 @@ public sealed class StandingDecodeTests
         { "orca", ["workload.num_requests=300", "workload.arrival.rate_per_s=20", "policy=orca"] },
         { "distserve 1P+1D", ["workload.num_requests=300", "workload.arrival.rate_per_s=20", "policy=distserve",
             "deployment.gpus=[{role: prefill, count: 1}, {role: decode, count: 1}]"] },
+        // Chunked prefill GPUs hand some requests on before their last prompt token: their first and second tokens come from decode passes.
+        { "fastgen 2P+2D", ["policy=fastgen", "deployment.gpus=[{role: prefill, count: 2}, {role: decode, count: 2}]"] },
         // Launches that split KV stand with their partitions: long prompts at low load (vLLM's rule picks v2), FlashAttention-2's
         // and the split kernel's splits, and the TP scenario's model on a prefill and a decode instance of 4 GPUs each.
         { "vllm v2, long prompts", ["workload.num_requests=200", "workload.arrival.rate_per_s=4", "workload.prompt={dist: uniform, min: 600, max: 6000}"] },
