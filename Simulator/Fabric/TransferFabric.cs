@@ -101,6 +101,7 @@ public sealed class TransferFabric(Simulation sim)
     private void AssignMaxMinRates()
     {
         touched.Clear();
+        var shared = false;
         foreach (var flow in flows)
         {
             flow.Fixed = false;
@@ -113,8 +114,27 @@ public sealed class TransferFabric(Simulation sim)
                     link.Spare = link.BytesPerNs;
                     touched.Add(link);
                 }
+                else shared = true;
                 link.Unfixed++;
             }
+        }
+        if (!shared)
+        {
+            // No link carries two flows (the usual case: one request's KV shards, each on its own GPUs' links): progressive filling
+            // gives each flow its slowest link's bandwidth, the same double, without the rounds.
+            foreach (var flow in flows)
+            {
+                var links = flow.Links;
+                var rate = double.MaxValue;
+                for (var i = 0; i < links.Length; i++)
+                {
+                    rate = Math.Min(rate, links[i].BytesPerNs);
+                    links[i].Unfixed = 0;
+                }
+                flow.Rate = Math.Max(0, rate);
+                flow.Fixed = true;
+            }
+            return;
         }
         var left = flows.Count;
         while (left > 0)

@@ -19,6 +19,11 @@ public sealed class BlockCrossings(int blockSize)
     private readonly int[] crossingEnd = new int[blockSize];
     private int count;
 
+    /// <summary>Block size - 1 when the block size is a power of two (a residue is then a mask, not a division), else -1.</summary>
+    private readonly int mask = (blockSize & (blockSize - 1)) == 0 ? blockSize - 1 : -1;
+
+    private int Residue(int pass) => mask >= 0 ? pass & mask : pass % blockSize;
+
     /// <summary>Starts a batch of <paramref name="members"/> members (then <see cref="Set"/> each, then <see cref="Sort"/>).</summary>
     public void Start(int members)
     {
@@ -35,7 +40,7 @@ public sealed class BlockCrossings(int blockSize)
     {
         // Pass j reserves computed + j + 1 tokens: the first pass needing a new block is where that exceeds the blocks held.
         var first = (int)Math.Min(int.MaxValue, Math.Max(0, (long)heldBlocks * blockSize - computedTokens));
-        unsorted[member] = (first % blockSize, first, member);
+        unsorted[member] = (Residue(first), first, member);
     }
 
     /// <summary>
@@ -63,7 +68,7 @@ public sealed class BlockCrossings(int blockSize)
     /// <summary>How many members cross into a new block in pass <paramref name="pass"/> (asked in order of passes, each at least once).</summary>
     public int CrossingIn(int pass)
     {
-        var residue = pass % blockSize;
+        var residue = Residue(pass);
         ref var end = ref crossingEnd[residue];
         while (end < runStart[residue + 1] && sorted[end].First <= pass) end++;
         return end - runStart[residue];
@@ -72,7 +77,7 @@ public sealed class BlockCrossings(int blockSize)
     /// <summary>The members crossing in pass <paramref name="pass"/> (after <see cref="CrossingIn"/> for it), in the runs' order.</summary>
     public ReadOnlySpan<(int Residue, int First, int Member)> CrossersIn(int pass)
     {
-        var residue = pass % blockSize;
+        var residue = Residue(pass);
         return sorted.AsSpan(runStart[residue], crossingEnd[residue] - runStart[residue]);
     }
 }

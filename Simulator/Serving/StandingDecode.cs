@@ -216,6 +216,23 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             }
         }
         crossings.Sort();
+        // The cost model's sums are built for the first pass priced (a batch that something ends before it never needs them).
+        sumsBuilt = false;
+        Active = true;
+        return true;
+    }
+
+    /// <summary>Whether the current batch's sums (<see cref="BuildSums"/>) are built.</summary>
+    private bool sumsBuilt;
+
+    private void EnsureSums()
+    {
+        if (!sumsBuilt) BuildSums();
+    }
+
+    /// <summary>The sums the cost model reads: the k-th largest and capped sums, the launch-order envelope and the wave bound, or a split launch's.</summary>
+    private void BuildSums()
+    {
         if (shape.OneBlockPerHead)
         {
             StartSharedSums();
@@ -223,8 +240,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             StartWaves();
         }
         else StartPartitioned();
-        Active = true;
-        return true;
+        sumsBuilt = true;
     }
 
     /// <summary>The k-th largest request and the sums capped at it (k from the blocks that saturate HBM).</summary>
@@ -274,11 +290,14 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         Grow(ref hull, lines);
         long prefix = 0;
         var d = 0;
+        // Request r (from the first wave on) must drain (r + 1) heads - slots blocks, whole requests of them: that over heads is
+        // r + 1 - ceil(slots / heads), as it is positive (one division for the batch, not one per request).
+        var wholeBehind = (shape.Slots + KvHeads - 1) / KvHeads;
         for (var i = 0; i < lines; i++)
         {
             var r = firstWave + i;
             var mustDrain = (long)(r + 1) * KvHeads - shape.Slots;
-            var drained = (int)Math.Min(r, mustDrain / KvHeads);
+            var drained = Math.Min(r, r + 1 - wholeBehind);
             while (d < drained) prefix += context0[d++];
             var partialBlocks = mustDrain - (long)d * KvHeads;
             drained0[i] = KvHeads * prefix + partialBlocks * context0[d];
@@ -368,6 +387,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>Block tokens capped at the k-th largest block, and that cap, in the current pass (cap 0: fewer blocks than k).</summary>
     public (long CappedBlockTokens, int CapTokens) Capped()
     {
+        EnsureSums();
         if (Partitioned is { } split) return split.Capped(Passes);
         if (cappedAtLeast == 0) return (0, 0);
         var cap = kth0 + Passes;
@@ -377,6 +397,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>The largest launch-order bound of the current pass (0 when no request waits for a wave).</summary>
     public double LaunchOrderNs()
     {
+        EnsureSums();
         if (Partitioned is { } split) return split.LaunchOrderNs(Passes);
         if (hullCount == 0) return 0;
         double j = Passes;
@@ -398,7 +419,14 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     private PartitionedStandingSums? partitioned;
 
     /// <summary>The sums of a launch that splits KV; null with one block per head (this batch's own sums then hold).</summary>
-    public PartitionedStandingSums? Partitioned => shape.OneBlockPerHead ? null : partitioned;
+    public PartitionedStandingSums? Partitioned
+    {
+        get
+        {
+            EnsureSums();
+            return shape.OneBlockPerHead ? null : partitioned;
+        }
+    }
 
     private void StartPartitioned()
     {
