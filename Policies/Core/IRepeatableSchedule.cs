@@ -9,8 +9,9 @@ public interface IRepeatableSchedule
 {
     /// <summary>
     /// Asked after <see cref="IBatchPolicy.Complete"/>: for how many next passes <see cref="IBatchPolicy.Schedule"/> is certain to return
-    /// exactly <paramref name="completed"/>'s requests again, in the same order, one decode token each
-    /// (0: not even the next; int.MaxValue: for as long as nothing changes) provided no request finishes,
+    /// exactly <paramref name="completed"/>'s requests that did not finish in it again, in the same order, one decode token each
+    /// (0: not even the next; int.MaxValue: for as long as nothing changes) provided no request finishes before the pass
+    /// (the pass in which one does is still the repeat, and the driver completes it as the policy's batch and asks again),
     /// nothing external reaches the policy (no enqueue, arrival of KV, swap-out end or release), no KV
     /// blocks are freed and the free blocks cover the running requests' growth. 0 is always safe.
     /// </summary>

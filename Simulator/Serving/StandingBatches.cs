@@ -9,10 +9,10 @@ namespace Simulator.Serving;
 /// The serving loop's one seam to the standing-decode speed-up: when a decode pass leaves nothing changed and the policy
 /// vouches that it would decide the same again (<see cref="IRepeatableSchedule"/>), the next passes run as a standing batch
 /// (<see cref="StandingDecode"/>: lazy per-request state, O(1) pricing) without asking it, until the policy's word or its time
-/// rule runs out, a member is about to finish, the free blocks cannot cover a pass, or something reaches the GPU that changes
-/// more than the KV the policy pulls in beside the batch. It
-/// changes how a run is computed, never what it models: the passes, their costs, the block tables and the metrics are
-/// those of the pass-by-pass loop (tested file for file). A GPU gets one only where all three parts exist: a policy
+/// rule runs out, the free blocks cannot cover a pass, something reaches the GPU that the policy does not take beside the batch
+/// (<see cref="IRepeatableSchedule.PullsBesideRepeat"/>: KV pulls, requests whose KV arrived), or a member finishes (that pass
+/// is then completed as the policy's batch, and the survivors may stand on). It changes how a run is computed, never what it
+/// models: the passes, their costs, the block tables and the metrics are those of the pass-by-pass loop (tested file for file). A GPU gets one only where all three parts exist: a policy
 /// that vouches, a backend that prices standing passes, and a role that decodes.
 /// </summary>
 public sealed class StandingBatches

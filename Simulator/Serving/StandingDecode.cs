@@ -17,9 +17,12 @@ namespace Simulator.Serving;
 /// reserves the blocks of exactly the members that cross in it (a block size's share of the batch), as the
 /// policy's own decision would, so every table holds what it would pass by pass (with block ids, the members
 /// crossing in one pass may take theirs in another order).
-/// <para>The batch ends (<see cref="Exit"/>, O(batch): each request gets its passes) before a pass in which a
-/// member would finish, after the passes the policy vouched for, before a pass whose block crossings the free
-/// blocks cannot cover (the policy would preempt), and when anything external reaches the GPU. Its passes are
+/// <para>The batch ends (<see cref="Exit"/>, O(batch): each request gets its passes) after the passes the policy
+/// vouched for, before a pass whose block crossings the free blocks cannot cover (the policy would preempt), and
+/// when anything external reaches the GPU that the policy does not take beside it; requests that join it restart it
+/// (<see cref="Rejoin"/>); the pass in which a member finishes is its last, handed back as the policy's batch
+/// (<see cref="Form"/>) for the serving loop to complete. The cost model's sums are built for the first pass
+/// priced (a batch ended before it never builds them). Its passes are
 /// those the policy would have formed, and their costs those <see cref="ForwardCostModel.Estimate"/> gives,
 /// from the same integer sums through the same formulas (<see cref="AttentionMakespan"/>); tested byte for byte.
 /// One instance per GPU, reused: starting a batch allocates nothing once its arrays have grown. The serving loop
