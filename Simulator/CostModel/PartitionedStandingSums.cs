@@ -16,7 +16,7 @@ namespace Simulator.CostModel;
 /// by more than rounding never wins). Each pass evaluates those exactly, through the formula a priced pass uses
 /// (<see cref="AttentionMakespan.SplitTermNs"/>), so the maximum is the same double.</para>
 /// </summary>
-public sealed class PartitionedStandingSums
+public sealed class PartitionedStandingSums : IStandingLaunchSums
 {
     /// <summary>Relative margin under which a line is kept as a candidate: far above the formula's rounding (about 1e-15).</summary>
     private const double CandidateMargin = 1e-9;

@@ -18,6 +18,22 @@ public readonly record struct StandingShape(int KvHeads, long SaturatingBlocks, 
 }
 
 /// <summary>
+/// The launch's sums of a standing batch, pass by pass, built from its members' lengths at pass 0: one block per head
+/// (<see cref="PerHeadStandingSums"/>) or KV split into partitions (<see cref="PartitionedStandingSums"/>). Passes are asked in order.
+/// </summary>
+public interface IStandingLaunchSums
+{
+    /// <summary>Block tokens capped at the k-th largest block, and that cap, in pass <paramref name="pass"/> (cap 0: fewer blocks than k).</summary>
+    (long CappedBlockTokens, int CapTokens) Capped(int pass);
+
+    /// <summary>The largest launch-order bound of pass <paramref name="pass"/>.</summary>
+    double LaunchOrderNs(int pass);
+
+    /// <summary>The wave bound of pass <paramref name="pass"/> (0 when every block gets a slot at once).</summary>
+    double WavesNs(int pass);
+}
+
+/// <summary>
 /// What a standing decode batch (the serving loop's lazy per-request state) tells the cost model about its current pass:
 /// the sums the closed form needs, shifted by the passes run, so a pass is priced in O(1) without its requests.
 /// </summary>

@@ -90,8 +90,7 @@ public sealed class MetricsRecorder
     public void TokenEmitted(Request request, long nowNs)
     {
         // The request counts its tokens (a standing batch's passes included): its second is its first decode step's.
-        if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
-        else if (request.GeneratedTokens == 2) SecondTokenNs[request.Id] = nowNs;
+        TokenTimes(request.Id, request.GeneratedTokens, nowNs);
         if (request.Phase != RequestPhase.Finished) return;
         if (FinishNs[request.Id] >= 0) throw new InvalidOperationException($"Request {request.Id} finished twice.");
         FinishNs[request.Id] = nowNs;
@@ -107,9 +106,15 @@ public sealed class MetricsRecorder
     /// </summary>
     public void EarlyTokenEmitted(Request request, int token, long nowNs)
     {
-        if (FirstTokenNs[request.Id] < 0) FirstTokenNs[request.Id] = nowNs;
-        else if (token == 2) SecondTokenNs[request.Id] = nowNs;
+        TokenTimes(request.Id, token, nowNs);
         Observer?.DecodeStarted(request.Id);
+    }
+
+    /// <summary>A request's <paramref name="token"/>-th token came: its first token's time if none is recorded yet, its second's.</summary>
+    private void TokenTimes(int request, int token, long nowNs)
+    {
+        if (FirstTokenNs[request] < 0) FirstTokenNs[request] = nowNs;
+        else if (token == 2) SecondTokenNs[request] = nowNs;
     }
 
     public void IterationDone(int gpu, long startNs, ForwardBatch batch, IterationCost cost, int kvBlocksUsed, int waiting)

@@ -88,8 +88,8 @@ public sealed class StandingBatches
         metrics.StandingPassDone();
         if (batch.FinishesThisPass) return batch.Form(formed);
         // Members that emitted their first or second token here (requests that joined the batch): recorded as a pass formed request by request records them.
-        if (batch.HasEarlyTokensThisPass)
-            foreach (var (request, token) in batch.EarlyTokensThisPass()) metrics.EarlyTokenEmitted(request, token, startNs + cost.DurationNs);
+        foreach (var (request, generated) in batch.EarlyMembers)
+            if (generated + batch.Passes + 1 <= 2) metrics.EarlyTokenEmitted(request, generated + batch.Passes + 1, startNs + cost.DurationNs);
         metrics.IterationDone(gpu, startNs, cost, batch.Totals(blocks.UsedBlocks, policy.WaitingCount));
         batch.PassDone();
         return null;

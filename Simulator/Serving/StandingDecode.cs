@@ -10,9 +10,9 @@ namespace Simulator.Serving;
 /// Lazy per-request state for a GPU whose policy repeats the same decode batch
 /// (<see cref="IRepeatableSchedule.RepeatablePasses"/>): pass j of the standing batch gives every member
 /// KV length (length at entry + j), so the requests are not advanced, the batch is not re-formed and
-/// the cost model's sums are not recomputed per pass. A pass costs O(1): the closed form's sums (total,
-/// longest, k-th largest, capped at it) shift by known amounts; the launch-order bound is a maximum of
-/// lines in j whose slopes grow along the batch, walked on their upper envelope; members crossing into a
+/// the cost model's sums are not recomputed per pass. A pass costs O(1): the total and the longest shift by
+/// known amounts, and the launch's sums are kept by the cost model (<see cref="PerHeadStandingSums"/>,
+/// <see cref="PartitionedStandingSums"/>), built once for the batch's first pass priced; members crossing into a
 /// new KV block are grouped by the pass residue (mod the block size) at which they cross, so a pass
 /// reserves the blocks of exactly the members that cross in it (a block size's share of the batch), as the
 /// policy's own decision would, so every table holds what it would pass by pass (with block ids, the members
@@ -21,8 +21,7 @@ namespace Simulator.Serving;
 /// vouched for, before a pass whose block crossings the free blocks cannot cover (the policy would preempt), and
 /// when anything external reaches the GPU that the policy does not take beside it; requests that join it restart it
 /// (<see cref="Rejoin"/>); the pass in which a member finishes is its last, handed back as the policy's batch
-/// (<see cref="Form"/>) for the serving loop to complete. The cost model's sums are built for the first pass
-/// priced (a batch ended before it never builds them). Its passes are
+/// (<see cref="Form"/>) for the serving loop to complete. Its passes are
 /// those the policy would have formed, and their costs those <see cref="ForwardCostModel.Estimate"/> gives,
 /// from the same integer sums through the same formulas (<see cref="AttentionMakespan"/>); tested byte for byte.
 /// One instance per GPU, reused: starting a batch allocates nothing once its arrays have grown. The serving loop
@@ -34,20 +33,15 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     public const int MinimumStandingPasses = 2;
 
     private StandingShape shape;
-    private readonly AttentionBlocks waveBlocks = new(1, int.MaxValue, 1);
 
     private Request[] members = [];
     private int[] context0 = [];
-    private int[] scratch = [];
-    private long[] drained0 = [];
-    private long[] drainRate = [];
-    private int[] hull = [];
     /// <summary>When the members cross into new KV blocks.</summary>
     private readonly BlockCrossings crossings = new(blockSize);
 
-    private int horizon, hullCount, hullAt, lines;
-    private long total0, cappedAtLeast, cappedBelow0, below, waves, waveTokens0;
-    private int longest0, kth0;
+    private int horizon;
+    private long total0;
+    private int longest0;
 
     public bool Active { get; private set; }
 
@@ -77,7 +71,10 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
 
     /// <summary>Starts a standing batch priced by this GPU's costs (false when it cannot stand, or stands fewer than <see cref="MinimumStandingPasses"/>).</summary>
     public bool Start(ForwardBatch completed, KvBlockManager blocks, int repeatable) =>
-        Start(completed, blocks, repeatable, MinimumStandingPasses, (costs ?? throw new InvalidOperationException("This standing batch was given no costs.")).StandingShapeFor);
+        Start(completed, blocks, repeatable, MinimumStandingPasses, ShapeFor);
+
+    /// <summary>This GPU's standing shapes (its costs').</summary>
+    private Func<int, int, long, StandingShape?> ShapeFor => (costs ?? throw new InvalidOperationException("This standing batch was given no costs.")).StandingShapeFor;
 
     /// <summary>
     /// Starts a standing batch from the batch just completed (its requests that did not finish in it, in order) that the policy repeats for
@@ -112,8 +109,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         var repeatable = policyWord == int.MaxValue ? int.MaxValue : policyWord - Passes;
         var batchSwitch = IsBatchSwitch;
         Exit();
-        return StartWith(n, batchSwitch, blocks, repeatable, MinimumStandingPasses,
-            (costs ?? throw new InvalidOperationException("This standing batch was given no costs.")).StandingShapeFor);
+        return StartWith(n, batchSwitch, blocks, repeatable, MinimumStandingPasses, ShapeFor);
     }
 
     /// <summary>The next batch's members (from the completed batch, or the members and the joiners), in order.</summary>
@@ -135,14 +131,9 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         if (!FinishesThisPass) throw new InvalidOperationException("Only the pass in which members finish is formed.");
         into.Clear();
         into.IsBatchSwitch = IsBatchSwitch;
-        var passes = Passes;
-        for (var r = 0; r < Count; r++)
-        {
-            if (passes > 0) members[r].AdvanceDecodes(passes);
-            into.Add(members[r], 1);
-        }
-        Passes = 0;
-        Exit();
+        AdvanceMembers();
+        for (var r = 0; r < Count; r++) into.Add(members[r], 1);
+        End();
         return into;
     }
 
@@ -157,17 +148,11 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     private int earlyCount;
 
     /// <summary>
-    /// The members that emit their first or second token in the current pass, and which (1 or 2): what a pass formed request by
-    /// request records per token, and a standing pass must record for them.
+    /// The members that had emitted fewer than two tokens when the batch started, and how many: in the current pass such a member
+    /// emits its token Generated + <see cref="Passes"/> + 1, which a pass formed request by request records when it is the first or
+    /// second, and a standing pass must record for it.
     /// </summary>
-    public IEnumerable<(Request Request, int Token)> EarlyTokensThisPass()
-    {
-        for (var i = 0; i < earlyCount; i++)
-            if (early[i].Generated + Passes + 1 <= 2) yield return (early[i].Request, early[i].Generated + Passes + 1);
-    }
-
-    /// <summary>Whether some member emits its first or second token in the current pass.</summary>
-    public bool HasEarlyTokensThisPass => earlyCount > 0 && Passes <= 1;
+    public ReadOnlySpan<(Request Request, int Generated)> EarlyMembers => early.AsSpan(0, earlyCount);
 
     private bool StartWith(int n, bool batchSwitch, KvBlockManager blocks, int repeatable, int minimumPasses, Func<int, int, long, StandingShape?> shapeFor)
     {
@@ -220,127 +205,42 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         }
         crossings.Sort();
         // The cost model's sums are built for the first pass priced (a batch that something ends before it never needs them).
-        sumsBuilt = false;
+        sums = null;
         Active = true;
         return true;
     }
 
-    /// <summary>Whether the current batch's sums (<see cref="BuildSums"/>) are built.</summary>
-    private bool sumsBuilt;
+    // The cost model's sums of the launch, one block per head or split into partitions (kept between batches, so building
+    // allocates nothing once their arrays have grown); null until the first pass priced needs them.
+    private readonly PerHeadStandingSums perHead = new();
+    private PartitionedStandingSums? partitioned;
+    private IStandingLaunchSums? sums;
 
-    private void EnsureSums()
-    {
-        if (!sumsBuilt) BuildSums();
-    }
+    private IStandingLaunchSums Sums => sums ??= BuildSums();
 
-    /// <summary>The sums the cost model reads: the k-th largest and capped sums, the launch-order envelope and the wave bound, or a split launch's.</summary>
-    private void BuildSums()
+    private IStandingLaunchSums BuildSums()
     {
         if (shape.OneBlockPerHead)
         {
-            StartSharedSums();
-            StartLaunchOrder();
-            StartWaves();
+            perHead.Start(context0.AsSpan(0, Count), shape);
+            return perHead;
         }
-        else StartPartitioned();
-        sumsBuilt = true;
+        partitioned ??= new PartitionedStandingSums();
+        partitioned.Start(context0.AsSpan(0, Count), shape, horizon - 1);
+        return partitioned;
     }
 
-    /// <summary>The k-th largest request and the sums capped at it (k from the blocks that saturate HBM).</summary>
-    private void StartSharedSums()
-    {
-        kth0 = 0;
-        cappedAtLeast = cappedBelow0 = below = 0;
-        if (shape.SaturatingBlocks > (long)Count * KvHeads) return;
-        Grow(ref scratch, Count);
-        Array.Copy(context0, scratch, Count);
-        kth0 = OrderStatistics.SelectInPlace(scratch.AsSpan(0, Count), Count - (int)((shape.SaturatingBlocks + KvHeads - 1) / KvHeads));
-        for (var r = 0; r < Count; r++)
-            if (context0[r] >= kth0) cappedAtLeast++;
-            else
-            {
-                cappedBelow0 += context0[r];
-                below++;
-            }
-    }
-
-    /// <summary>The wave bound's blocks per slot and their smallest sum at pass 0 (every block grows by a token a pass, so the sum by <c>waves</c>).</summary>
-    private void StartWaves()
-    {
-        waves = AttentionMakespan.Waves((long)Count * KvHeads, shape.Slots);
-        waveTokens0 = 0;
-        if (waves <= 1) return;
-        waveBlocks.Configure(KvHeads, int.MaxValue, shape.BytesPerToken);
-        for (var r = 0; r < Count; r++) waveBlocks.Add(context0[r]);
-        waveTokens0 = waveBlocks.SmallestBlocksTokens(waves);
-    }
+    /// <summary>The sums of a launch that splits KV (for tests and measurement); null with one block per head.</summary>
+    public PartitionedStandingSums? Partitioned => Sums as PartitionedStandingSums;
 
     /// <summary>The wave bound of the current pass (0 when every block gets a slot at once).</summary>
-    public double WavesNs() => Partitioned is { } split ? split.WavesNs(Passes)
-        : waves <= 1 ? 0 : AttentionMakespan.WavesNs(waveTokens0 + waves * Passes, shape.BytesPerToken, shape.PerBlock);
+    public double WavesNs() => Sums.WavesNs(Passes);
 
-    /// <summary>
-    /// Request r's launch-order bound at pass j is PerHeadTermNs(drained0 + drainRate * j, context0[r] + j): a line
-    /// in j whose slope grows with r (drainRate = mustDrain grows by the head count), so their maximum is walked on
-    /// the upper envelope, built once here.
-    /// </summary>
-    private void StartLaunchOrder()
-    {
-        var firstWave = AttentionMakespan.FirstWaveBound(KvHeads, shape.Slots);
-        lines = Math.Max(0, Count - firstWave);
-        Grow(ref drained0, lines);
-        Grow(ref drainRate, lines);
-        Grow(ref hull, lines);
-        long prefix = 0;
-        var d = 0;
-        // Request r (from the first wave on) must drain (r + 1) heads - slots blocks, whole requests of them: that over heads is
-        // r + 1 - ceil(slots / heads), as it is positive (one division for the batch, not one per request).
-        var wholeBehind = (shape.Slots + KvHeads - 1) / KvHeads;
-        for (var i = 0; i < lines; i++)
-        {
-            var r = firstWave + i;
-            var mustDrain = (long)(r + 1) * KvHeads - shape.Slots;
-            var drained = Math.Min(r, r + 1 - wholeBehind);
-            while (d < drained) prefix += context0[d++];
-            var partialBlocks = mustDrain - (long)d * KvHeads;
-            drained0[i] = KvHeads * prefix + partialBlocks * context0[d];
-            drainRate[i] = KvHeads * (long)d + partialBlocks;
-        }
-        CacheLines();
-        hullCount = hullAt = 0;
-        for (var i = 0; i < lines; i++)
-        {
-            while (hullCount >= 2)
-            {
-                int a = hull[hullCount - 2], b = hull[hullCount - 1];
-                // b is never the highest when i overtakes a no later than b does.
-                if ((Intercept(a) - Intercept(i)) * (Slope(b) - Slope(a)) <= (Intercept(a) - Intercept(b)) * (Slope(i) - Slope(a))) hullCount--;
-                else break;
-            }
-            hull[hullCount++] = i;
-        }
-    }
+    /// <summary>Block tokens capped at the k-th largest block, and that cap, in the current pass (cap 0: fewer blocks than k).</summary>
+    public (long CappedBlockTokens, int CapTokens) Capped() => Sums.Capped(Passes);
 
-    private int FirstLine => Count - lines;
-
-    private double Intercept(int i) => intercepts[i];
-
-    private double Slope(int i) => slopes[i];
-
-    // The lines' intercepts and slopes, computed once per batch: the envelope's construction compares each several times.
-    private double[] intercepts = [];
-    private double[] slopes = [];
-
-    private void CacheLines()
-    {
-        Grow(ref intercepts, lines);
-        Grow(ref slopes, lines);
-        for (var i = 0; i < lines; i++)
-        {
-            intercepts[i] = drained0[i] * shape.BytesPerToken / shape.Aggregate + context0[FirstLine + i] * shape.BytesPerToken / shape.PerBlock;
-            slopes[i] = drainRate[i] * shape.BytesPerToken / shape.Aggregate + shape.BytesPerToken / shape.PerBlock;
-        }
-    }
+    /// <summary>The largest launch-order bound of the current pass (0 when no request waits for a wave).</summary>
+    public double LaunchOrderNs() => Sums.LaunchOrderNs(Passes);
 
     /// <summary>Whether the next pass can run standing: within the horizon, and the free blocks cover its crossings.</summary>
     public bool CanRunNext(KvBlockManager blocks)
@@ -379,62 +279,24 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>Ends the batch: every member gets its standing passes' tokens (its blocks it got pass by pass).</summary>
     public void Exit()
     {
-        Active = false;
+        AdvanceMembers();
+        End();
+    }
+
+    /// <summary>Every member gets the standing passes run so far.</summary>
+    private void AdvanceMembers()
+    {
         if (Passes > 0)
             for (var r = 0; r < Count; r++) members[r].AdvanceDecodes(Passes);
+    }
+
+    /// <summary>The batch is over (its members brought up to date): no references kept.</summary>
+    private void End()
+    {
+        Active = false;
         Array.Clear(members, 0, Count);
         Array.Clear(early, 0, earlyCount);
         earlyCount = 0;
-    }
-
-    /// <summary>Block tokens capped at the k-th largest block, and that cap, in the current pass (cap 0: fewer blocks than k).</summary>
-    public (long CappedBlockTokens, int CapTokens) Capped()
-    {
-        EnsureSums();
-        if (Partitioned is { } split) return split.Capped(Passes);
-        if (cappedAtLeast == 0) return (0, 0);
-        var cap = kth0 + Passes;
-        return (KvHeads * (cappedAtLeast * cap + cappedBelow0 + below * Passes), cap);
-    }
-
-    /// <summary>The largest launch-order bound of the current pass (0 when no request waits for a wave).</summary>
-    public double LaunchOrderNs()
-    {
-        EnsureSums();
-        if (Partitioned is { } split) return split.LaunchOrderNs(Passes);
-        if (hullCount == 0) return 0;
-        double j = Passes;
-        while (hullAt + 1 < hullCount && Intercept(hull[hullAt + 1]) + Slope(hull[hullAt + 1]) * j >= Intercept(hull[hullAt]) + Slope(hull[hullAt]) * j)
-            hullAt++;
-        // The exact bound of the envelope's line and its neighbours: a near tie cannot pick a different value.
-        var best = 0.0;
-        for (var k = Math.Max(0, hullAt - 1); k <= Math.Min(hullCount - 1, hullAt + 1); k++)
-        {
-            var i = hull[k];
-            best = Math.Max(best, AttentionMakespan.PerHeadTermNs(drained0[i] + drainRate[i] * Passes, context0[FirstLine + i] + Passes,
-                shape.BytesPerToken, shape.Bandwidth, shape.PerBlock, shape.Slots));
-        }
-        return best;
-    }
-
-    // Launches that split KV into partitions (vLLM's PagedAttention v2, split FlashAttention-2, the split kernel): their sums
-    // are kept by the cost model's PartitionedStandingSums, which rebuilds them when a member crosses into a new partition.
-    private PartitionedStandingSums? partitioned;
-
-    /// <summary>The sums of a launch that splits KV; null with one block per head (this batch's own sums then hold).</summary>
-    public PartitionedStandingSums? Partitioned
-    {
-        get
-        {
-            EnsureSums();
-            return shape.OneBlockPerHead ? null : partitioned;
-        }
-    }
-
-    private void StartPartitioned()
-    {
-        partitioned ??= new PartitionedStandingSums();
-        partitioned.Start(context0.AsSpan(0, Count), shape, horizon - 1);
     }
 
     /// <summary>Drops the next batch's members (no references kept) and reports that it cannot stand.</summary>
