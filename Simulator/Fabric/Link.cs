@@ -24,4 +24,19 @@ public sealed class Link(string name, string kind, double bytesPerNs)
 }
 
 /// <summary>The links a transfer crosses and its fixed start-up latency.</summary>
-public sealed record TransferPath(IReadOnlyList<Link> Links, long LatencyNs);
+public sealed record TransferPath(IReadOnlyList<Link> Links, long LatencyNs)
+{
+    private readonly Link[] links = [.. Links];
+
+    /// <summary>The links crossed, copied once to an array (also by <c>with</c>): the fabric walks them at every start and end of a flow.</summary>
+    public IReadOnlyList<Link> Links
+    {
+        get => links;
+        init => links = [.. value];
+    }
+
+    internal Link[] LinkArray => links;
+}
+
+/// <summary>One of the transfers a shipment starts together (<see cref="TransferFabric.Transfer(IReadOnlyList{TransferPart})"/>).</summary>
+public readonly record struct TransferPart(long Bytes, TransferPath Path);

@@ -240,29 +240,30 @@ public sealed class Cluster
             var bytes = KvBytes(request);
             return (backend.Move(new KvMove(request, bytes, kind, from?.Memory, to?.Memory, node.Index, PathOf(0, 0), freedBlocks)), bytes);
         }
-        var moves = new List<SimEvent>();
         long total = 0;
+        KvMove[] shards;
         if (to is null)
         {
             // To the pool: the distinct shards of the source (one replica of each KV head).
-            var senders = Math.Min(fromTp, run.Config.Model.KvHeads);
+            shards = new KvMove[Math.Min(fromTp, run.Config.Model.KvHeads)];
             var shardBytes = request.ComputedTokens * shardKvBytesPerToken[fromTp];
-            for (var s = 0; s < senders; s++)
+            for (var s = 0; s < shards.Length; s++)
             {
-                moves.Add(backend.Move(new KvMove(request, shardBytes, kind, from?.Memory, null, node.Index, PathOf(s, 0), freedBlocks)));
+                shards[s] = new KvMove(request, shardBytes, kind, from?.Memory, null, node.Index, PathOf(s, 0), freedBlocks);
                 total += shardBytes;
             }
         }
         else
         {
+            shards = new KvMove[toTp];
             var shardBytes = request.ComputedTokens * shardKvBytesPerToken[toTp];
             for (var s = 0; s < toTp; s++)
             {
-                moves.Add(backend.Move(new KvMove(request, shardBytes, kind, from?.Memory, to.Memory, node.Index, PathOf(s % fromTp, s))));
+                shards[s] = new KvMove(request, shardBytes, kind, from?.Memory, to.Memory, node.Index, PathOf(s % fromTp, s));
                 total += shardBytes;
             }
         }
-        return (moves.Count == 1 ? moves[0] : sim.AllOf(moves), total);
+        return (backend.Move(shards), total);
     }
 
     /// <summary>A prefill GPU finished a request's prefill: send it on to a paired decode GPU.</summary>

@@ -53,6 +53,18 @@ public interface IServingBackend
     /// <summary>Moves a request's KV; the event fires when the bytes have landed.</summary>
     SimEvent Move(KvMove move);
 
+    /// <summary>
+    /// Moves a request's KV shards (a tensor-parallel instance's, one per GPU), started together; the event fires when the last has
+    /// landed. By default each is a <see cref="Move(KvMove)"/> of its own, joined by <see cref="Simulation.AllOf(IReadOnlyList{SimEvent})"/>.
+    /// </summary>
+    SimEvent Move(IReadOnlyList<KvMove> shards)
+    {
+        if (shards.Count == 1) return Move(shards[0]);
+        var landed = new SimEvent[shards.Count];
+        for (var i = 0; i < shards.Count; i++) landed[i] = Move(shards[i]);
+        return landed[0].Simulation.AllOf(landed);
+    }
+
     /// <summary>Whether KV block managers must track block ids (a backend placing KV by block in device memory), not only counts.</summary>
     bool NeedsBlockIds => true;
 
@@ -99,6 +111,18 @@ public sealed class ModelledBackend : IServingBackend
     public IStandingCosts? StandingCostsFor(GpuMemory gpu) => lazyDecode && CostOf(gpu) is { SupportsStanding: true } model ? model : null;
 
     public SimEvent Move(KvMove move) => fabrics[move.Node].Transfer(move.Bytes, move.Path);
+
+    /// <summary>The shards as one shipment of the node's fabric: the same simulation as a transfer per shard, with fewer events (<see cref="TransferFabric.Transfer(IReadOnlyList{TransferPart})"/>).</summary>
+    public SimEvent Move(IReadOnlyList<KvMove> shards)
+    {
+        var parts = new TransferPart[shards.Count];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (shards[i].Node != shards[0].Node) throw new ArgumentException("A request's KV shards move within one node.", nameof(shards));
+            parts[i] = new TransferPart(shards[i].Bytes, shards[i].Path);
+        }
+        return fabrics[shards[0].Node].Transfer(parts);
+    }
 }
 
 /// <summary>Builds a run's backend from its simulation and cost model (the default builds <see cref="ModelledBackend"/>).</summary>
