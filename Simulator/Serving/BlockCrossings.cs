@@ -35,6 +35,27 @@ public sealed class BlockCrossings(int blockSize)
         }
     }
 
+    /// <summary>
+    /// The batch goes on from its pass <paramref name="passes"/> as pass 0, with <paramref name="members"/> members (those beyond the
+    /// current ones then <see cref="Set"/>, then <see cref="Sort"/>): a member's first crossing from there is the next it has not made,
+    /// what its blocks and tokens then give (every crossing before was reserved in its pass).
+    /// </summary>
+    public void Rebase(int passes, int members)
+    {
+        if (sorted.Length < members)
+        {
+            sorted = new (int, int, int)[Math.Max(members, 2 * sorted.Length)];
+            Array.Resize(ref unsorted, sorted.Length);
+        }
+        for (var r = 0; r < count; r++)
+        {
+            var (_, first, member) = unsorted[r];
+            var next = first >= passes ? first - passes : (blockSize - (passes - first) % blockSize) % blockSize;
+            unsorted[r] = (Residue(next), next, member);
+        }
+        count = members;
+    }
+
     /// <summary>Member <paramref name="member"/> holds <paramref name="heldBlocks"/> blocks and <paramref name="computedTokens"/> tokens of KV at entry.</summary>
     public void Set(int member, int heldBlocks, int computedTokens)
     {

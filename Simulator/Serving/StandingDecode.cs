@@ -36,6 +36,8 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
 
     private Request[] members = [];
     private int[] context0 = [];
+    /// <summary>Passes each member ran before the batch last went on with joiners (<see cref="Rejoin"/>): given with the rest at its end.</summary>
+    private int[] owed = [];
     /// <summary>When the members cross into new KV blocks.</summary>
     private readonly BlockCrossings crossings = new(blockSize);
 
@@ -94,22 +96,66 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     }
 
     /// <summary>
-    /// Requests joined the standing batch's at this pass (their KV arrived, and the policy's decision is the batch followed by
-    /// them, one decode token each: <see cref="IRepeatableSchedule.PullsBesideRepeat"/>): the batch ends, every member given its
-    /// tokens, and a new one starts with the joiners appended, each joiner's next token in its first pass. False (and inactive)
-    /// when that batch cannot stand; the policy's next decision is then the same batch, formed pass by pass.
+    /// Requests joined the standing batch at this pass (their KV arrived, and the policy's decision is the batch followed by them, one
+    /// decode token each: <see cref="IRepeatableSchedule.PullsBesideRepeat"/>): the batch goes on from here as a new one, the joiners
+    /// appended, each joiner's next token in its first pass. Its members are not brought up to date: what a fresh batch would read of
+    /// them (tokens to go, KV length, blocks held, first crossings, tokens emitted) follows from the passes run, and they owe those passes
+    /// until the batch ends. False (and inactive, every member given its tokens) when that batch cannot stand; the policy's next decision
+    /// is then the same batch, formed pass by pass.
     /// </summary>
     public bool Rejoin(IReadOnlyList<BatchEntry> joiners, KvBlockManager blocks)
     {
         if (!Active) throw new InvalidOperationException("No standing batch runs on this GPU.");
+        var passes = Passes;
         var n = Count + joiners.Count;
-        Grow(ref next, n);
-        Array.Copy(members, next, Count);
-        for (var i = 0; i < joiners.Count; i++) next[Count + i] = joiners[i].Request;
-        var repeatable = policyWord == int.MaxValue ? int.MaxValue : policyWord - Passes;
-        var batchSwitch = IsBatchSwitch;
-        Exit();
-        return StartWith(n, batchSwitch, blocks, repeatable, MinimumStandingPasses, ShapeFor);
+        var repeatable = policyWord == int.MaxValue ? int.MaxValue : policyWord - passes;
+        // The members' state at the next pass: every one has run the passes so far.
+        var remaining = finishPass + 1 - passes;
+        var longest = longest0 + passes;
+        var total = total0 + (long)Count * passes;
+        for (var i = 0; i < joiners.Count; i++)
+        {
+            var request = joiners[i].Request;
+            remaining = Math.Min(remaining, request.OutputTokens - request.GeneratedTokens);
+            var length = request.ComputedTokens + 1;
+            longest = Math.Max(longest, length);
+            total += length;
+        }
+        if (!Plan(n, remaining, repeatable, longest, total, MinimumStandingPasses, ShapeFor))
+        {
+            Exit();
+            return false;
+        }
+        GrowKeeping(ref members, n);
+        GrowKeeping(ref context0, n);
+        GrowKeeping(ref owed, n);
+        for (var r = 0; r < Count; r++)
+        {
+            context0[r] += passes;
+            owed[r] += passes;
+        }
+        crossings.Rebase(passes, n);
+        // Members that had emitted fewer than two tokens at the batch's start, and still have.
+        var kept = 0;
+        for (var i = 0; i < earlyCount; i++)
+            if (early[i].Generated + passes <= 1) early[kept++] = (early[i].Request, early[i].Generated + passes);
+        Array.Clear(early, kept, earlyCount - kept);
+        earlyCount = kept;
+        total0 += (long)Count * passes;
+        longest0 += passes;
+        for (var i = 0; i < joiners.Count; i++)
+        {
+            var request = joiners[i].Request;
+            var r = Count + i;
+            members[r] = request;
+            owed[r] = 0;
+            AddMember(r, request, blocks);
+        }
+        crossings.Sort();
+        Count = n;
+        Passes = 0;
+        sums = null;
+        return true;
     }
 
     /// <summary>The next batch's members (from the completed batch, or the members and the joiners), in order.</summary>
@@ -167,19 +213,10 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             longest = Math.Max(longest, length);
             total += length;
         }
-        // A member with R tokens to go finishes in its R-th pass: the batch stands through it (the policy decided it before anything
-        // finished) and is then formed (Form) for the pass's completion; and no more than the policy vouches for.
-        horizon = Math.Min(remaining, repeatable);
-        finishPass = remaining - 1;
-        if (n == 0 || horizon < minimumPasses) return Abandon(n);
-        if (shapeFor(n, longest, total) is not { } planned) return Abandon(n);
-        // Pass j has the longest at longest + j: the shape holds while that stays within its limit.
-        horizon = (int)Math.Min(horizon, (long)planned.LongestLimitTokens - longest + 1);
-        if (horizon < minimumPasses) return Abandon(n);
-        shape = planned;
-        policyWord = repeatable;
+        if (!Plan(n, remaining, repeatable, longest, total, minimumPasses, shapeFor)) return Abandon(n);
         Grow(ref members, n);
         Grow(ref context0, n);
+        Grow(ref owed, n);
         Count = n;
         Passes = 0;
         IsBatchSwitch = batchSwitch;
@@ -192,22 +229,50 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             var request = next[r];
             next[r] = null!;
             members[r] = request;
-            var computed = request.ComputedTokens;
-            context0[r] = computed + 1;
-            total0 += computed + 1;
-            longest0 = Math.Max(longest0, computed + 1);
-            crossings.Set(r, blocks.HeldBlocks(request), computed);
-            if (request.GeneratedTokens <= 1)
-            {
-                if (earlyCount == early.Length) Array.Resize(ref early, Math.Max(4, 2 * earlyCount));
-                early[earlyCount++] = (request, request.GeneratedTokens);
-            }
+            owed[r] = 0;
+            AddMember(r, request, blocks);
         }
         crossings.Sort();
         // The cost model's sums are built for the first pass priced (a batch that something ends before it never needs them).
         sums = null;
         Active = true;
         return true;
+    }
+
+    /// <summary>
+    /// The horizon of a batch of <paramref name="n"/> members whose fewest tokens to go are <paramref name="remaining"/>, and its shape
+    /// (its longest and total KV tokens in its first pass): false when it would stand fewer than <paramref name="minimumPasses"/>.
+    /// A member with R tokens to go finishes in its R-th pass: the batch stands through it (the policy decided it before anything
+    /// finished) and is then formed (<see cref="Form"/>) for the pass's completion; and no more than the policy vouches for.
+    /// </summary>
+    private bool Plan(int n, int remaining, int repeatable, int longest, long total, int minimumPasses, Func<int, int, long, StandingShape?> shapeFor)
+    {
+        var planHorizon = Math.Min(remaining, repeatable);
+        if (n == 0 || planHorizon < minimumPasses) return false;
+        if (shapeFor(n, longest, total) is not { } planned) return false;
+        // Pass j has the longest at longest + j: the shape holds while that stays within its limit.
+        planHorizon = (int)Math.Min(planHorizon, (long)planned.LongestLimitTokens - longest + 1);
+        if (planHorizon < minimumPasses) return false;
+        horizon = planHorizon;
+        finishPass = remaining - 1;
+        shape = planned;
+        policyWord = repeatable;
+        return true;
+    }
+
+    /// <summary>Member <paramref name="r"/> enters the batch at its pass 0: its KV length, block crossings and tokens emitted so far are read.</summary>
+    private void AddMember(int r, Request request, KvBlockManager blocks)
+    {
+        var computed = request.ComputedTokens;
+        context0[r] = computed + 1;
+        total0 += computed + 1;
+        longest0 = Math.Max(longest0, computed + 1);
+        crossings.Set(r, blocks.HeldBlocks(request), computed);
+        if (request.GeneratedTokens <= 1)
+        {
+            if (earlyCount == early.Length) Array.Resize(ref early, Math.Max(4, 2 * earlyCount));
+            early[earlyCount++] = (request, request.GeneratedTokens);
+        }
     }
 
     // The cost model's sums of the launch, one block per head or split into partitions (kept between batches, so building
@@ -286,8 +351,8 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// <summary>Every member gets the standing passes run so far.</summary>
     private void AdvanceMembers()
     {
-        if (Passes > 0)
-            for (var r = 0; r < Count; r++) members[r].AdvanceDecodes(Passes);
+        for (var r = 0; r < Count; r++)
+            if (owed[r] + Passes > 0) members[r].AdvanceDecodes(owed[r] + Passes);
     }
 
     /// <summary>The batch is over (its members brought up to date): no references kept.</summary>
@@ -309,5 +374,10 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     private static void Grow<T>(ref T[] array, int size)
     {
         if (array.Length < size) array = new T[Math.Max(size, 2 * array.Length)];
+    }
+
+    private static void GrowKeeping<T>(ref T[] array, int size)
+    {
+        if (array.Length < size) Array.Resize(ref array, Math.Max(size, 2 * array.Length));
     }
 }
