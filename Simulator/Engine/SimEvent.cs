@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace Simulator.Engine;
 
 /// <summary>Lifecycle of an event; it only ever moves forward.</summary>
@@ -86,8 +89,7 @@ public class SimEvent
     /// </summary>
     private protected void Reset()
     {
-        if (State != EventState.Processed)
-            throw new InvalidOperationException($"{GetType().Name} can be reused only after it was processed (it is {State}).");
+        if (State != EventState.Processed) ThrowState($"can be reused only after it was processed (it is {State})");
         State = EventState.Alive;
         Error = null;
         IsDefused = false;
@@ -96,12 +98,16 @@ public class SimEvent
     /// <summary>Marks the event triggered and schedules it after <paramref name="delayNs"/>.</summary>
     protected void Trigger(Exception? error, long delayNs, int priority)
     {
-        if (State != EventState.Alive)
-            throw new InvalidOperationException($"{GetType().Name} was already triggered.");
+        if (State != EventState.Alive) ThrowState("was already triggered");
         Error = error;
         State = EventState.Triggered;
         Simulation.Schedule(this, delayNs, priority);
     }
+
+    /// <summary>Throws out of line: the message is built here, not in every caller that inlines the check (whose frames would clear its builder at each call).</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowState(string what) => throw new InvalidOperationException($"{GetType().Name} {what}.");
 
     internal void Process()
     {

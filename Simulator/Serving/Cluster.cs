@@ -205,14 +205,15 @@ public sealed class Cluster
     /// <summary>Sends on what a GPU's step sent out: swap-outs and pulls start their copies, finished requests leave its node's count, prefilled requests go to a decode GPU.</summary>
     private void Route(GpuWorker gpu, in Outgoing sent)
     {
-        foreach (var swap in sent.SwapOuts) sim.Process(SwapOutProcess(swap, gpu));
-        foreach (var pull in sent.Pulls) sim.Process(PullIn(pull, gpu));
+        // Indexed loops: a foreach over the lists' interface would box an enumerator for each, at every decision and pass.
+        for (var i = 0; i < sent.SwapOuts.Count; i++) sim.Process(SwapOutProcess(sent.SwapOuts[i], gpu));
+        for (var i = 0; i < sent.Pulls.Count; i++) sim.Process(PullIn(sent.Pulls[i], gpu));
         if (sent.Finished > 0)
         {
             nodeOf[gpu].Outstanding -= sent.Finished;
             Progress.Finish(sent.Finished);
         }
-        foreach (var request in sent.Handoffs) HandOff(request, gpu);
+        for (var i = 0; i < sent.Handoffs.Count; i++) HandOff(sent.Handoffs[i], gpu);
     }
 
     /// <summary>A request's KV, one copy of every head (what the host pool holds).</summary>

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Policies.Core;
 using Policies.Memory;
 using Simulator.CostModel;
@@ -167,8 +169,7 @@ public sealed class GpuWorker
                     if (progress.AllFinished) yield break;
                     // A decision that only preempted changed what can run: ask again rather than sleep.
                     if (batch.Preempted.Count > 0) continue;
-                    if (policy.RunningCount > 0)
-                        throw new InvalidOperationException($"GPU {Record.Gpu}: the policy scheduled nothing while {policy.RunningCount} requests run (t={sim.Now} ns).");
+                    if (policy.RunningCount > 0) ThrowIdleWhileRunning();
                     var idleSince = sim.Now;
                     var waitingForKv = policy.ArrivingCount > 0;
                     wake = sim.Event();
@@ -181,20 +182,35 @@ public sealed class GpuWorker
                 // One timeout per GPU, restarted each pass: no allocation per pass.
                 yield return new LoopStep(sim.Timeout(ref passEnd, cost.DurationNs), default);
             }
-            var finished = 0;
-            for (var i = 0; i < batch.Entries.Count; i++)
-            {
-                var entry = batch.Entries[i];
-                if (!entry.Request.Advance(entry.NewTokens)) continue;
-                metrics.TokenEmitted(entry.Request, sim.Now);
-                if (entry.Request.Phase == RequestPhase.Finished) finished++;
-            }
-            metrics.IterationDone(Record.Gpu, start, batch, cost, Blocks.UsedBlocks, policy.WaitingCount);
-            policy.Complete(batch);
-            var handoffs = Role == GpuRole.Prefill ? policy.TakeHandoffs() : [];
-            if (finished > 0 || handoffs.Count > 0) yield return new LoopStep(null, Outgoing.Passed(finished, handoffs));
+            var sent = Completed(batch, cost, start);
+            if (sent.Finished > 0 || sent.Handoffs.Count > 0) yield return new LoopStep(null, sent);
             // Nothing reached the policy during the pass and it will repeat this batch: run it standing from here.
             standing?.Offer(batch, touched);
         }
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowIdleWhileRunning() =>
+        throw new InvalidOperationException($"GPU {Record.Gpu}: the policy scheduled nothing while {policy.RunningCount} requests run (t={sim.Now} ns).");
+
+    /// <summary>
+    /// A pass of <paramref name="batch"/> ran from <paramref name="start"/> to now: its requests get their tokens, it is recorded, the
+    /// policy completes it; what it sends out is how many requests finished and the prefilled requests to hand on. (Out of the loop's
+    /// iterator, whose every step would otherwise clear this work's locals too.)
+    /// </summary>
+    private Outgoing Completed(ForwardBatch batch, IterationCost cost, long start)
+    {
+        var finished = 0;
+        for (var i = 0; i < batch.Entries.Count; i++)
+        {
+            var entry = batch.Entries[i];
+            if (!entry.Request.Advance(entry.NewTokens)) continue;
+            metrics.TokenEmitted(entry.Request, sim.Now);
+            if (entry.Request.Phase == RequestPhase.Finished) finished++;
+        }
+        metrics.IterationDone(Record.Gpu, start, batch, cost, Blocks.UsedBlocks, policy.WaitingCount);
+        policy.Complete(batch);
+        return Outgoing.Passed(finished, Role == GpuRole.Prefill ? policy.TakeHandoffs() : []);
     }
 }
