@@ -25,15 +25,30 @@ public sealed class BlockCrossings(int blockSize)
     private int Residue(int pass) => mask >= 0 ? pass & mask : pass % blockSize;
 
     /// <summary>Starts a batch of <paramref name="members"/> members (then <see cref="Set"/> each, then <see cref="Sort"/>).</summary>
-    public void Start(int members)
+    /// <param name="keep">Whether the members' crossings were moved into place (<see cref="Move"/>) and are not to be <see cref="Set"/>.</param>
+    public void Start(int members, bool keep = false)
     {
         count = members;
         if (sorted.Length < members)
         {
             sorted = new (int, int, int)[Math.Max(members, 2 * sorted.Length)];
-            unsorted = new (int, int, int)[sorted.Length];
+            if (keep) Array.Resize(ref unsorted, sorted.Length);
+            else unsorted = new (int, int, int)[sorted.Length];
         }
     }
+
+    /// <summary>
+    /// Member <paramref name="from"/> of the last batch is member <paramref name="to"/> (no later than it) of the next, which starts after
+    /// the last ran <paramref name="passes"/> passes: its first crossing there is the next it has not made. Then <see cref="Start"/> keeping them.
+    /// </summary>
+    public void Move(int from, int to, int passes)
+    {
+        var next = NextFirst(unsorted[from].First, passes);
+        unsorted[to] = (Residue(next), next, to);
+    }
+
+    /// <summary>A member that first crossed at pass <paramref name="first"/>, and every block size passes after, next crosses at this pass once <paramref name="passes"/> have run.</summary>
+    private int NextFirst(int first, int passes) => first >= passes ? first - passes : (blockSize - (passes - first) % blockSize) % blockSize;
 
     /// <summary>
     /// The batch goes on from its pass <paramref name="passes"/> as pass 0, with <paramref name="members"/> members (those beyond the
@@ -50,7 +65,7 @@ public sealed class BlockCrossings(int blockSize)
         for (var r = 0; r < count; r++)
         {
             var (_, first, member) = unsorted[r];
-            var next = first >= passes ? first - passes : (blockSize - (passes - first) % blockSize) % blockSize;
+            var next = NextFirst(first, passes);
             unsorted[r] = (Residue(next), next, member);
         }
         count = members;

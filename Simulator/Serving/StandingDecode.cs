@@ -87,13 +87,24 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     {
         if (Active) throw new InvalidOperationException("A standing batch is already running on this GPU.");
         var entries = completed.Entries;
+        // The pass this object formed (its members, in order): their block crossings are known, so the survivors' are not read again.
+        var formedHere = formedPasses > 0 && ReferenceEquals(completed, formed) && entries.Count == Count;
         // The members are the requests of the completed pass that did not finish in it (a policy may repeat a pass without them).
         Grow(ref next, entries.Count);
         var n = 0;
         for (var i = 0; i < entries.Count; i++)
-            if (entries[i].Request.Phase != RequestPhase.Finished) next[n++] = entries[i].Request;
-        return StartWith(n, completed.IsBatchSwitch, blocks, repeatable, minimumPasses, shapeFor);
+        {
+            if (entries[i].Request.Phase == RequestPhase.Finished) continue;
+            if (formedHere) crossings.Move(i, n, formedPasses);
+            next[n++] = entries[i].Request;
+        }
+        formedPasses = 0;
+        return StartWith(n, completed.IsBatchSwitch, blocks, repeatable, minimumPasses, shapeFor, crossingsKnown: formedHere);
     }
+
+    /// <summary>The batch <see cref="Form"/> last filled, and the passes its members had run in this batch when it completed (0: none since).</summary>
+    private ForwardBatch? formed;
+    private int formedPasses;
 
     /// <summary>
     /// Requests joined the standing batch at this pass (their KV arrived, and the policy's decision is the batch followed by them, one
@@ -180,6 +191,8 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         AdvanceMembers();
         for (var r = 0; r < Count; r++) into.Add(members[r], 1);
         End();
+        // Once the pass completes, every member has run this one too.
+        (formed, formedPasses) = (into, Passes + 1);
         return into;
     }
 
@@ -200,7 +213,9 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
     /// </summary>
     public ReadOnlySpan<(Request Request, int Generated)> EarlyMembers => early.AsSpan(0, earlyCount);
 
-    private bool StartWith(int n, bool batchSwitch, KvBlockManager blocks, int repeatable, int minimumPasses, Func<int, int, long, StandingShape?> shapeFor)
+    /// <param name="crossingsKnown">Whether the members' block crossings are already set (<see cref="BlockCrossings.Move"/>), not to be read from their blocks.</param>
+    private bool StartWith(int n, bool batchSwitch, KvBlockManager blocks, int repeatable, int minimumPasses, Func<int, int, long, StandingShape?> shapeFor,
+        bool crossingsKnown = false)
     {
         var remaining = int.MaxValue;
         int longest = 0;
@@ -220,7 +235,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         Count = n;
         Passes = 0;
         IsBatchSwitch = batchSwitch;
-        crossings.Start(n);
+        crossings.Start(n, keep: crossingsKnown);
         total0 = 0;
         longest0 = 0;
         earlyCount = 0;
@@ -230,7 +245,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
             next[r] = null!;
             members[r] = request;
             owed[r] = 0;
-            AddMember(r, request, blocks);
+            AddMember(r, request, crossingsKnown ? null : blocks);
         }
         crossings.Sort();
         // The cost model's sums are built for the first pass priced (a batch that something ends before it never needs them).
@@ -260,14 +275,14 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         return true;
     }
 
-    /// <summary>Member <paramref name="r"/> enters the batch at its pass 0: its KV length, block crossings and tokens emitted so far are read.</summary>
-    private void AddMember(int r, Request request, KvBlockManager blocks)
+    /// <summary>Member <paramref name="r"/> enters the batch at its pass 0: its KV length, block crossings (unless known: no blocks given) and tokens emitted so far are read.</summary>
+    private void AddMember(int r, Request request, KvBlockManager? blocks)
     {
         var computed = request.ComputedTokens;
         context0[r] = computed + 1;
         total0 += computed + 1;
         longest0 = Math.Max(longest0, computed + 1);
-        crossings.Set(r, blocks.HeldBlocks(request), computed);
+        if (blocks is not null) crossings.Set(r, blocks.HeldBlocks(request), computed);
         if (request.GeneratedTokens <= 1)
         {
             if (earlyCount == early.Length) Array.Resize(ref early, Math.Max(4, 2 * earlyCount));
