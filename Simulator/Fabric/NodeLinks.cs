@@ -17,6 +17,10 @@ public sealed class NodeLinks
     public NodeLinks(NodeSpec spec, int gpus, string prefix)
     {
         this.spec = spec;
+        this.gpus = gpus;
+        toGpu = new TransferPath?[gpus];
+        toHost = new TransferPath?[gpus];
+        peer = new TransferPath?[gpus * gpus];
         pcieLatencyNs = (long)Math.Round(spec.Pcie.LatencyUs * Units.NsPerMicrosecond);
         nvlinkLatencyNs = (long)Math.Round(spec.Nvlink.LatencyUs * Units.NsPerMicrosecond);
         HostMemory = new Link($"{prefix}host-memory", "host_memory", spec.HostMemory.BandwidthGbPerS);
@@ -35,17 +39,21 @@ public sealed class NodeLinks
 
     public IEnumerable<Link> All => h2d.Concat(d2h).Concat(nvOut).Concat(nvIn).Concat(pairs.Values).Append(HostMemory);
 
-    public TransferPath HostToGpu(int gpu) => new([HostMemory, h2d[gpu]], pcieLatencyNs);
+    public TransferPath HostToGpu(int gpu) => toGpu[gpu] ??= new([HostMemory, h2d[gpu]], pcieLatencyNs);
 
-    public TransferPath GpuToHost(int gpu) => new([d2h[gpu], HostMemory], pcieLatencyNs);
+    public TransferPath GpuToHost(int gpu) => toHost[gpu] ??= new([d2h[gpu], HostMemory], pcieLatencyNs);
 
     /// <summary>A peer copy: over NVLink when the node has it, else through host memory.</summary>
-    public TransferPath GpuToGpu(int from, int to) => spec.Nvlink.Topology switch
+    public TransferPath GpuToGpu(int from, int to) => peer[from * gpus + to] ??= spec.Nvlink.Topology switch
     {
         NvlinkTopology.Switch when spec.Nvlink.BandwidthGbPerS > 0 => new([nvOut[from], nvIn[to]], nvlinkLatencyNs),
         NvlinkTopology.Pairwise when spec.Nvlink.BandwidthGbPerS > 0 => new([pairs[(from, to)]], nvlinkLatencyNs),
         _ => new([d2h[from], HostMemory, h2d[to]], 2 * pcieLatencyNs),
     };
+
+    // Paths are immutable: each is built once, at its first transfer, not at every KV move.
+    private readonly int gpus;
+    private readonly TransferPath?[] toGpu, toHost, peer;
 
     private static Link[] Make(int n, Func<int, Link> make) => Enumerable.Range(0, n).Select(make).ToArray();
 }
