@@ -36,6 +36,39 @@ public sealed class StandingBatchesTests
         return (policy, manager, requests, first);
     }
 
+    [Fact]
+    public void A_Batch_That_Goes_On_With_Joiners_Should_Count_The_Tokens_Its_Members_Emitted_Before_They_Joined()
+    {
+        // Given a request whose prefill chunk stopped one prompt token short (it has emitted no token; its next pass emits its first),
+        var manager = new KvBlockManager(1000, 16, trackIds: false);
+        var policy = new VllmPolicy(new VllmOptions(MaxNumSeqs: 64, MaxNumBatchedTokens: 99, ChunkedPrefill: true, WatermarkFraction: 0), new PolicyContext(manager));
+        var chunked = new Request(0, 100, 50);
+        policy.Enqueue(chunked);
+        var prefill = policy.Schedule(0);
+        Assert.Equal(99, Assert.Single(prefill.Entries).NewTokens);
+        chunked.Advance(99);
+        policy.Complete(prefill);
+        Assert.Equal(0, chunked.GeneratedTokens);
+        // standing from there: its first pass emits its first token,
+        var standing = new StandingDecode(16, CostModel());
+        Assert.True(standing.Start(prefill, manager, int.MaxValue, minimumPasses: 0, CostModel().StandingShapeFor));
+        Assert.Equal((chunked, 0), Assert.Single(standing.EarlyMembers.ToArray()));
+        Assert.NotNull(standing.TryNextPass(manager));
+        standing.PassDone();
+
+        // When a prefilled request joins after that pass (its KV in its blocks),
+        var joiner = Request.Prefilled(1, 40, 20);
+        manager.Reserve(joiner, joiner.ComputedTokens + 1);
+        var joinerEntry = new ForwardBatch();
+        joinerEntry.Add(joiner, 1);
+        Assert.True(standing.Rejoin(joinerEntry.Entries, manager));
+
+        // Then the batch knows the request has emitted one token, so the next pass emits its second (and the joiner's second, too)
+        Assert.Equal([(chunked, 1), (joiner, 1)], standing.EarlyMembers.ToArray());
+        Assert.Equal(2, standing.Count);
+        Assert.Equal(100 + 1 + 41, standing.TotalTokens);
+    }
+
     [Theory]
     [InlineData(1, 40)]
     [InlineData(2, 200)]
