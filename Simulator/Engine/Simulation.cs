@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Simulator.Engine;
 
 /// <summary>
@@ -51,6 +53,9 @@ public sealed class Simulation
 
     public Condition AnyOf(IReadOnlyList<SimEvent> events) => new(this, events, all: false);
 
+    /// <remarks>Not inlined: the queue's insertion and its temporaries would otherwise sit in the frame of every caller that triggers an event
+    /// (a GPU's serving loop cleared about a kilobyte of stack at each step for them).</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     internal void Schedule(SimEvent ev, long delayNs, int priority)
     {
         queue.Enqueue(ev, new EventKey(checked(Now + delayNs), priority, sequence++));

@@ -199,6 +199,7 @@ public sealed class GpuWorker
     /// policy completes it; what it sends out is how many requests finished and the prefilled requests to hand on. (Out of the loop's
     /// iterator, whose every step would otherwise clear this work's locals too.)
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private Outgoing Completed(ForwardBatch batch, IterationCost cost, long start)
     {
         var finished = 0;

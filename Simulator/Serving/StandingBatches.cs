@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Policies.Core;
 using Policies.Memory;
 using Simulator.CostModel;
@@ -51,6 +52,7 @@ public sealed class StandingBatches
     /// policy can be asked. A rejoined batch that cannot stand ends too (the decision is still returned: the policy's next one
     /// is then the same batch, formed pass by pass, with nothing more to pull).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ForwardBatch? DecideBeside(long nowNs)
     {
         if (batch.Active && nowNs < repeats.RepeatUntilNs && batch.CanRunNext(blocks)
@@ -70,6 +72,7 @@ public sealed class StandingBatches
     /// The cost of the standing batch's next pass, its blocks reserved; null when no batch stands, or when this one must end,
     /// which it then does, giving every member its tokens, so the policy can be asked.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public IterationCost? NextPass(long nowNs)
     {
         if (!batch.Active) return null;
@@ -83,6 +86,7 @@ public sealed class StandingBatches
     /// batch ends there and the pass is returned as the policy's batch (its members, one decode token each), for the serving
     /// loop to complete and record as it does a formed pass; otherwise null (a standing pass brings no new batch in).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ForwardBatch? PassDone(long startNs, IterationCost cost)
     {
         metrics.StandingPassDone();
