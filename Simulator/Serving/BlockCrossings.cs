@@ -48,7 +48,8 @@ public sealed class BlockCrossings(int blockSize)
     }
 
     /// <summary>A member that first crossed at pass <paramref name="first"/>, and every block size passes after, next crosses at this pass once <paramref name="passes"/> have run.</summary>
-    private int NextFirst(int first, int passes) => first >= passes ? first - passes : (blockSize - (passes - first) % blockSize) % blockSize;
+    private int NextFirst(int first, int passes) =>
+        first >= passes ? first - passes : mask >= 0 ? (first - passes) & mask : (blockSize - (passes - first) % blockSize) % blockSize;
 
     /// <summary>
     /// The batch goes on from its pass <paramref name="passes"/> as pass 0, with <paramref name="members"/> members (those beyond the
