@@ -24,22 +24,27 @@ public sealed class BlockCrossings(int blockSize)
 
     private int Residue(int pass) => mask >= 0 ? pass & mask : pass % blockSize;
 
-    /// <summary>Starts a batch of <paramref name="members"/> members (then <see cref="Set"/> each, then <see cref="Sort"/>).</summary>
-    /// <param name="keep">Whether the members' crossings were moved into place (<see cref="Move"/>) and are not to be <see cref="Set"/>.</param>
-    public void Start(int members, bool keep = false)
+    /// <summary>
+    /// Starts a batch of <paramref name="members"/> members (then <see cref="Set"/> each, unless <see cref="Move"/>d into place, then
+    /// <see cref="Sort"/>).
+    /// </summary>
+    public void Start(int members)
     {
+        Reserve(members);
         count = members;
-        if (sorted.Length < members)
-        {
-            sorted = new (int, int, int)[Math.Max(members, 2 * sorted.Length)];
-            if (keep) Array.Resize(ref unsorted, sorted.Length);
-            else unsorted = new (int, int, int)[sorted.Length];
-        }
+    }
+
+    /// <summary>Room for <paramref name="members"/> members, keeping those set (the sorted runs are rebuilt by <see cref="Sort"/>).</summary>
+    private void Reserve(int members)
+    {
+        if (sorted.Length >= members) return;
+        sorted = new (int, int, int)[Math.Max(members, 2 * sorted.Length)];
+        Array.Resize(ref unsorted, sorted.Length);
     }
 
     /// <summary>
     /// Member <paramref name="from"/> of the last batch is member <paramref name="to"/> (no later than it) of the next, which starts after
-    /// the last ran <paramref name="passes"/> passes: its first crossing there is the next it has not made. Then <see cref="Start"/> keeping them.
+    /// the last ran <paramref name="passes"/> passes: its first crossing there is the next it has not made. Then <see cref="Start"/> (which keeps it).
     /// </summary>
     public void Move(int from, int to, int passes)
     {
@@ -58,11 +63,7 @@ public sealed class BlockCrossings(int blockSize)
     /// </summary>
     public void Rebase(int passes, int members)
     {
-        if (sorted.Length < members)
-        {
-            sorted = new (int, int, int)[Math.Max(members, 2 * sorted.Length)];
-            Array.Resize(ref unsorted, sorted.Length);
-        }
+        Reserve(members);
         for (var r = 0; r < count; r++)
         {
             var (_, first, member) = unsorted[r];

@@ -124,14 +124,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         var remaining = finishPass + 1 - passes;
         var longest = longest0 + passes;
         var total = total0 + (long)Count * passes;
-        for (var i = 0; i < joiners.Count; i++)
-        {
-            var request = joiners[i].Request;
-            remaining = Math.Min(remaining, request.OutputTokens - request.GeneratedTokens);
-            var length = request.ComputedTokens + 1;
-            longest = Math.Max(longest, length);
-            total += length;
-        }
+        for (var i = 0; i < joiners.Count; i++) Measure(joiners[i].Request, ref remaining, ref longest, ref total);
         if (!Plan(n, remaining, repeatable, longest, total, MinimumStandingPasses, ShapeFor))
         {
             Exit();
@@ -169,7 +162,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         return true;
     }
 
-    /// <summary>The next batch's members (from the completed batch, or the members and the joiners), in order.</summary>
+    /// <summary>The next batch's members (the completed batch's requests that did not finish), in order.</summary>
     private Request[] next = [];
 
     /// <summary>The pass in which the first members finish (their last token): the batch's last.</summary>
@@ -220,14 +213,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         var remaining = int.MaxValue;
         int longest = 0;
         long total = 0;
-        for (var i = 0; i < n; i++)
-        {
-            var request = next[i];
-            remaining = Math.Min(remaining, request.OutputTokens - request.GeneratedTokens);
-            var length = request.ComputedTokens + 1;
-            longest = Math.Max(longest, length);
-            total += length;
-        }
+        for (var i = 0; i < n; i++) Measure(next[i], ref remaining, ref longest, ref total);
         if (!Plan(n, remaining, repeatable, longest, total, minimumPasses, shapeFor)) return Abandon(n);
         Grow(ref members, n);
         Grow(ref context0, n);
@@ -235,7 +221,7 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         Count = n;
         Passes = 0;
         IsBatchSwitch = batchSwitch;
-        crossings.Start(n, keep: crossingsKnown);
+        crossings.Start(n);
         total0 = 0;
         longest0 = 0;
         earlyCount = 0;
@@ -252,6 +238,15 @@ public sealed class StandingDecode(int blockSize, IStandingCosts? costs = null) 
         sums = null;
         Active = true;
         return true;
+    }
+
+    /// <summary>A member's first pass in a batch: its tokens to go, and its KV length (the pass's next token included).</summary>
+    private static void Measure(Request request, ref int remaining, ref int longest, ref long total)
+    {
+        remaining = Math.Min(remaining, request.OutputTokens - request.GeneratedTokens);
+        var length = request.ComputedTokens + 1;
+        longest = Math.Max(longest, length);
+        total += length;
     }
 
     /// <summary>
